@@ -1,0 +1,51 @@
+{#-
+    count_raw_lines_per_file(source_relation)
+
+    Counts the data lines of every raw file with a plain read that does no
+    parsing at all (physical lines less the header line for CSV, rows for
+    Parquet), so that the accounting test compares the staging layer with
+    an independent count. Files with no line at all count 0.
+-#}
+{% macro count_raw_lines_per_file(source_relation) %}
+    {%- set location = source_relation.render() -%}
+    with
+
+    files as (
+        select file as source_file from glob({{ location }})
+    ),
+
+    {% if location.strip("'").lower().endswith('.parquet') -%}
+    counts as (
+        select filename as source_file, count(*) as lines_read,
+        from read_parquet({{ location }}, filename = true, union_by_name = true)
+        group by 1
+    ),
+    {%- else -%}
+    counts as (
+        select filename as source_file, count(*) - 1 as lines_read,
+        from read_csv(
+            {{ location }},
+            columns = {'raw_line': 'VARCHAR'},
+            header = false,
+            auto_detect = false,
+            delim = chr(31),
+            quote = '',
+            escape = '',
+            strict_mode = false,
+            filename = true,
+            encoding = '{{ var("raw_encoding") }}'
+        )
+        group by 1
+    ),
+    {%- endif %}
+
+    final as (
+        select
+            files.source_file,
+            coalesce(counts.lines_read, 0) as lines_read,
+        from files
+        left join counts on files.source_file = counts.source_file
+    )
+
+    select * from final
+{% endmacro %}

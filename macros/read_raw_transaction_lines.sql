@@ -1,0 +1,197 @@
+{#-
+    read_raw_transaction_lines(source_relation)
+
+    Reads every physical line of the raw transaction files once and splits it
+    into the eight Online Retail fields, as text. Nothing is typed or dropped
+    here: that is the staging model's job. Returns one row per line with
+
+      source_file, source_line_number, raw_line, line_error,
+      invoice_no, stock_code, description, quantity, invoice_date,
+      unit_price, customer_id, country
+
+    CSV / CSV.gz: each line is read whole (no quoting, no delimiter) so that a
+    malformed line cannot be skipped or merged by the CSV reader; fields are
+    then split in SQL, honouring double quotes with `""` as the escaped quote.
+    Columns are matched by the header's names (case-insensitive, any order,
+    extra columns ignored). `line_error` is blank_line, malformed_quoting or
+    wrong_field_count where the line cannot be split into the header's fields.
+
+    Parquet (a glob ending in .parquet): one row per Parquet row, every column
+    cast to text, `source_line_number` is the row number within the file and
+    `raw_line` the row's values joined by commas.
+-#}
+{% macro read_raw_transaction_lines(source_relation) %}
+    {%- set location = source_relation.render() -%}
+    {%- set required_columns = [
+        ('invoiceno', 'invoice_no'),
+        ('stockcode', 'stock_code'),
+        ('description', 'description'),
+        ('quantity', 'quantity'),
+        ('invoicedate', 'invoice_date'),
+        ('unitprice', 'unit_price'),
+        ('customerid', 'customer_id'),
+        ('country', 'country'),
+    ] -%}
+    {%- if execute -%}
+        {%- do check_raw_transactions_location(location, required_columns) -%}
+    {%- endif -%}
+    {%- if location.strip("'").lower().endswith('.parquet') -%}
+        {{ _read_raw_parquet_rows(location, required_columns) }}
+    {%- else -%}
+        {{ _read_raw_csv_lines(location, required_columns) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro _read_raw_csv_lines(location, required_columns) %}
+    {%- set delimiter = var('raw_csv_delimiter') -%}
+    {%- if delimiter | length != 1 or delimiter in ['"', "'", '\\'] -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var raw_csv_delimiter is " ~ (delimiter | tojson)
+            ~ ": it must be one character other than a quote or a backslash, such as ',' or ';'."
+        ) }}
+    {%- endif -%}
+    {%- set d = '\\t' if delimiter == '\t' else ('\\' ~ delimiter if delimiter in '.^$|?*+()[]{}' else delimiter) -%}
+    {%- set quoted_field = '"(?:[^"]|"")*"' -%}
+    {%- set plain_field = '[^' ~ d ~ '"]*' -%}
+    {%- set any_field = '(?:' ~ quoted_field ~ '|' ~ plain_field ~ ')' -%}
+    with
+
+    physical_lines as (
+        select
+            filename as source_file,
+            ordinality as scan_position,
+            raw_line,
+        from read_csv(
+            {{ location }},
+            columns = {'raw_line': 'VARCHAR'},
+            header = false,
+            auto_detect = false,
+            delim = chr(31),
+            quote = '',
+            escape = '',
+            strict_mode = false,
+            filename = true,
+            encoding = '{{ var("raw_encoding") }}'
+        ) with ordinality
+    ),
+
+    numbered_lines as (
+        select
+            source_file,
+            scan_position - min(scan_position) over (partition by source_file) + 1 as source_line_number,
+            raw_line,
+        from physical_lines
+    ),
+
+    split_lines as (
+        select
+            source_file,
+            source_line_number,
+            raw_line,
+            coalesce(trim(raw_line) = '', true) as is_blank,
+            contains(raw_line, '"')
+                and not regexp_full_match(raw_line, '{{ any_field }}(?:{{ d }}{{ any_field }})*')
+                as has_malformed_quoting,
+            case
+                when not contains(raw_line, '"') then string_split(raw_line, '{{ delimiter }}')
+                else list_transform(
+                    regexp_extract_all(raw_line, '(?:^|{{ d }})({{ any_field }})', 1),
+                    field -> case
+                        when len(field) >= 2 and starts_with(field, '"') and ends_with(field, '"')
+                            then replace(field[2:-2], '""', '"')
+                        else field
+                    end
+                )
+            end as fields,
+        from numbered_lines
+    ),
+
+    file_headers as (
+        select
+            source_file,
+            list_transform(fields, name -> lower(trim(replace(name, chr(65279), '')))) as header_names,
+        from split_lines
+        where source_line_number = 1
+    ),
+
+    header_positions as (
+        select
+            source_file,
+            header_names,
+            {%- for raw_name, column_name in required_columns %}
+            list_position(header_names, '{{ raw_name }}') as {{ column_name }}_position,
+            {%- endfor %}
+        from file_headers
+    ),
+
+    checked_headers as (
+        select
+            source_file,
+            case
+                when {% for raw_name, column_name in required_columns %}{{ column_name }}_position is null{% if not loop.last %} or {% endif %}{% endfor %}
+                    then error(
+                        'Raw file ' || source_file || ': line 1 should be a header naming the columns '
+                        || 'InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country '
+                        || '(any order, any case), but it reads [' || array_to_string(header_names, ' | ') || ']. '
+                        || 'Fix the export, or if the file uses another delimiter set the dbt var raw_csv_delimiter '
+                        || '(now ''{{ delimiter }}''), e.g. --vars ''{raw_csv_delimiter: ";"}''.'
+                    )
+                else len(header_names)
+            end as header_field_count,
+            {%- for raw_name, column_name in required_columns %}
+            {{ column_name }}_position,
+            {%- endfor %}
+        from header_positions
+    ),
+
+    final as (
+        select
+            split_lines.source_file,
+            split_lines.source_line_number,
+            split_lines.raw_line,
+            case
+                when split_lines.is_blank then 'blank_line'
+                when split_lines.has_malformed_quoting then 'malformed_quoting'
+                when len(split_lines.fields) != checked_headers.header_field_count then 'wrong_field_count'
+            end as line_error,
+            {%- for raw_name, column_name in required_columns %}
+            split_lines.fields[checked_headers.{{ column_name }}_position] as {{ column_name }},
+            {%- endfor %}
+        from split_lines
+        inner join checked_headers
+            on split_lines.source_file = checked_headers.source_file
+        where split_lines.source_line_number > 1
+    )
+
+    select * from final
+{% endmacro %}
+
+
+{% macro _read_raw_parquet_rows(location, required_columns) %}
+    with
+
+    parquet_rows as (
+        select
+            filename as source_file,
+            ordinality as scan_position,
+            {%- for raw_name, column_name in required_columns %}
+            cast({{ raw_name }} as varchar) as {{ column_name }},
+            {%- endfor %}
+        from read_parquet({{ location }}, filename = true, union_by_name = true) with ordinality
+    ),
+
+    final as (
+        select
+            source_file,
+            scan_position - min(scan_position) over (partition by source_file) + 1 as source_line_number,
+            concat_ws(',', {% for raw_name, column_name in required_columns %}{{ column_name }}{% if not loop.last %}, {% endif %}{% endfor %}) as raw_line,
+            cast(null as varchar) as line_error,
+            {%- for raw_name, column_name in required_columns %}
+            {{ column_name }},
+            {%- endfor %}
+        from parquet_rows
+    )
+
+    select * from final
+{% endmacro %}

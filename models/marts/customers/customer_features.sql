@@ -1,0 +1,110 @@
+{#- One row per customer with at least one product sale: the RFM and
+    behaviour features the segmentation learns from, RFM scores and the
+    rule-based RFM segment. Dates are measured against as_of_date. -#}
+
+with
+
+customers as (
+    select
+        customer_id,
+        country,
+        sale_invoice_count,
+        weekend_sale_invoice_count,
+        items_sold,
+        distinct_products,
+        gross_sales_amount,
+        returns_amount,
+        first_purchase_at,
+        last_purchase_at,
+    from {{ ref('int_customers_aggregated_from_invoices') }}
+),
+
+rfm_segment_grid as (
+    select
+        recency_score,
+        frequency_score,
+        rfm_segment,
+    from {{ ref('rfm_segment_grid') }}
+),
+
+as_of as (
+    {%- if var('as_of_date') %}
+    select cast('{{ var("as_of_date") }}' as date) as as_of_date
+    {%- else %}
+    -- the day after the last purchase in the data, never the wall clock
+    select cast(max(last_purchase_at) as date) + 1 as as_of_date from customers
+    {%- endif %}
+),
+
+features as (
+    select
+        customers.customer_id,
+        customers.country,
+        {{ dbt.datediff('cast(customers.last_purchase_at as date)', 'as_of.as_of_date', 'day') }} as recency_days,
+        customers.sale_invoice_count as frequency,
+        round(customers.gross_sales_amount - customers.returns_amount, 2)::double as monetary,
+        {{ dbt.datediff('cast(customers.first_purchase_at as date)', 'as_of.as_of_date', 'day') }} as tenure_days,
+        round(customers.gross_sales_amount / customers.sale_invoice_count, 2)::double as avg_order_value,
+        round(customers.items_sold / customers.sale_invoice_count, 2)::double as items_per_order,
+        customers.distinct_products,
+        round(customers.returns_amount / customers.gross_sales_amount, 4)::double as return_rate,
+        case
+            when customers.sale_invoice_count > 1
+                then round(
+                    (epoch(customers.last_purchase_at) - epoch(customers.first_purchase_at))
+                    / 86400.0 / (customers.sale_invoice_count - 1),
+                    2
+                )
+        end as mean_days_between_orders,
+        round(customers.weekend_sale_invoice_count / customers.sale_invoice_count, 4)::double
+            as weekend_order_share,
+        round(customers.gross_sales_amount, 2)::double as gross_sales_amount,
+        round(customers.returns_amount, 2)::double as returns_amount,
+        cast(customers.first_purchase_at as date) as first_purchase_date,
+        cast(customers.last_purchase_at as date) as last_purchase_date,
+        as_of.as_of_date,
+    from customers
+    cross join as_of
+),
+
+scored as (
+    select
+        *,
+        {{ rfm_score('recency_days', higher_is_better=false) }} as recency_score,
+        {{ rfm_score('frequency') }} as frequency_score,
+        {{ rfm_score('monetary') }} as monetary_score,
+    from features
+),
+
+final as (
+    select
+        scored.customer_id,
+        scored.country,
+        scored.recency_score::varchar || scored.frequency_score::varchar || scored.monetary_score::varchar
+            as rfm_cell,
+        rfm_segment_grid.rfm_segment,
+        scored.recency_days,
+        scored.frequency,
+        scored.monetary,
+        scored.tenure_days,
+        scored.avg_order_value,
+        scored.items_per_order,
+        scored.distinct_products,
+        scored.return_rate,
+        scored.mean_days_between_orders,
+        scored.weekend_order_share,
+        scored.gross_sales_amount,
+        scored.returns_amount,
+        scored.recency_score,
+        scored.frequency_score,
+        scored.monetary_score,
+        scored.first_purchase_date,
+        scored.last_purchase_date,
+        scored.as_of_date,
+    from scored
+    left join rfm_segment_grid
+        on scored.recency_score = rfm_segment_grid.recency_score
+        and scored.frequency_score = rfm_segment_grid.frequency_score
+)
+
+select * from final
