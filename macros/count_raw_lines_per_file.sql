@@ -16,13 +16,13 @@
 
     {% if location.strip("'").lower().endswith('.parquet') -%}
     counts as (
-        select filename as source_file, count(*) as lines_read,
+        select filename as source_file, count(*) as lines_read
         from read_parquet({{ location }}, filename = true, union_by_name = true)
-        group by 1
+        group by filename
     ),
     {%- else -%}
     counts as (
-        select filename as source_file, count(*) - 1 as lines_read,
+        select filename as source_file, count(*) - 1 as lines_read
         from read_csv(
             {{ location }},
             columns = {'raw_line': 'VARCHAR'},
@@ -35,14 +35,14 @@
             filename = true,
             encoding = '{{ var("raw_encoding") }}'
         )
-        group by 1
+        group by filename
     ),
     {%- endif %}
 
     final as (
         select
             files.source_file,
-            coalesce(counts.lines_read, 0) as lines_read,
+            coalesce(counts.lines_read, 0) as lines_read
         from files
         left join counts on files.source_file = counts.source_file
     )

@@ -32,7 +32,8 @@
         ('customerid', 'customer_id'),
         ('country', 'country'),
     ] -%}
-    {%- if execute -%}
+    {#- checked only when the SQL is about to run, not when it is just compiled -#}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
         {%- do check_raw_transactions_location(location, required_columns) -%}
     {%- endif -%}
     {%- if location.strip("'").lower().endswith('.parquet') -%}
@@ -61,7 +62,7 @@
         select
             filename as source_file,
             ordinality as scan_position,
-            raw_line,
+            raw_line
         from read_csv(
             {{ location }},
             columns = {'raw_line': 'VARCHAR'},
@@ -80,7 +81,7 @@
         select
             source_file,
             scan_position - min(scan_position) over (partition by source_file) + 1 as source_line_number,
-            raw_line,
+            raw_line
         from physical_lines
     ),
 
@@ -103,14 +104,14 @@
                         else field
                     end
                 )
-            end as fields,
+            end as fields
         from numbered_lines
     ),
 
     file_headers as (
         select
             source_file,
-            list_transform(fields, name -> lower(trim(replace(name, chr(65279), '')))) as header_names,
+            list_transform(fields, name -> lower(trim(replace(name, chr(65279), '')))) as header_names
         from split_lines
         where source_line_number = 1
     ),
@@ -120,7 +121,7 @@
             source_file,
             header_names,
             {%- for raw_name, column_name in required_columns %}
-            list_position(header_names, '{{ raw_name }}') as {{ column_name }}_position,
+            list_position(header_names, '{{ raw_name }}') as {{ column_name }}_position{{ "," if not loop.last }}
             {%- endfor %}
         from file_headers
     ),
@@ -140,7 +141,7 @@
                 else len(header_names)
             end as header_field_count,
             {%- for raw_name, column_name in required_columns %}
-            {{ column_name }}_position,
+            {{ column_name }}_position{{ "," if not loop.last }}
             {%- endfor %}
         from header_positions
     ),
@@ -156,7 +157,7 @@
                 when len(split_lines.fields) != checked_headers.header_field_count then 'wrong_field_count'
             end as line_error,
             {%- for raw_name, column_name in required_columns %}
-            split_lines.fields[checked_headers.{{ column_name }}_position] as {{ column_name }},
+            split_lines.fields[checked_headers.{{ column_name }}_position] as {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
         from split_lines
         inner join checked_headers
@@ -176,7 +177,7 @@
             filename as source_file,
             ordinality as scan_position,
             {%- for raw_name, column_name in required_columns %}
-            cast({{ raw_name }} as varchar) as {{ column_name }},
+            cast({{ raw_name }} as varchar) as {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
         from read_parquet({{ location }}, filename = true, union_by_name = true) with ordinality
     ),
@@ -188,7 +189,7 @@
             concat_ws(',', {% for raw_name, column_name in required_columns %}{{ column_name }}{% if not loop.last %}, {% endif %}{% endfor %}) as raw_line,
             cast(null as varchar) as line_error,
             {%- for raw_name, column_name in required_columns %}
-            {{ column_name }},
+            {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
         from parquet_rows
     )

@@ -14,7 +14,7 @@ invoices as (
         product_returns_amount,
         is_sale,
         is_weekend,
-        invoiced_at,
+        invoiced_at
     from {{ ref('int_invoices_aggregated_from_lines') }}
     where customer_id is not null
 ),
@@ -22,7 +22,7 @@ invoices as (
 product_sale_lines as (
     select
         customer_id,
-        stock_code,
+        stock_code
     from {{ ref('stg_online_retail__transaction_lines') }}
     where is_product_sale and customer_id is not null
 ),
@@ -30,7 +30,7 @@ product_sale_lines as (
 products_per_customer as (
     select
         customer_id,
-        count(distinct stock_code) as distinct_products,
+        count(distinct stock_code) as distinct_products
     from product_sale_lines
     group by customer_id
 ),
@@ -39,7 +39,7 @@ invoices_per_country as (
     select
         customer_id,
         country,
-        count(*) as invoice_count,
+        count(*) as invoice_count
     from invoices
     where is_sale and country is not null
     group by customer_id, country
@@ -49,10 +49,10 @@ main_country as (
     -- the country of most of the customer's sales; ties go to the first name
     select
         customer_id,
-        country,
+        country
     from invoices_per_country
     qualify row_number() over (
-        partition by customer_id order by invoice_count desc, country
+        partition by customer_id order by invoice_count desc, country asc
     ) = 1
 ),
 
@@ -65,7 +65,7 @@ customer_invoices as (
         coalesce(sum(product_sales_amount) filter (where is_sale), 0) as gross_sales_amount,
         coalesce(sum(product_returns_amount), 0) as returns_amount,
         min(invoiced_at) filter (where is_sale) as first_purchase_at,
-        max(invoiced_at) filter (where is_sale) as last_purchase_at,
+        max(invoiced_at) filter (where is_sale) as last_purchase_at
     from invoices
     group by customer_id
 ),
@@ -81,7 +81,7 @@ final as (
         customer_invoices.gross_sales_amount,
         customer_invoices.returns_amount,
         customer_invoices.first_purchase_at,
-        customer_invoices.last_purchase_at,
+        customer_invoices.last_purchase_at
     from customer_invoices
     left join main_country
         on customer_invoices.customer_id = main_country.customer_id

@@ -15,7 +15,7 @@ transaction_lines as (
         is_non_product,
         is_product_sale,
         is_product_return,
-        invoiced_at,
+        invoiced_at
     from {{ ref('stg_online_retail__transaction_lines') }}
 ),
 
@@ -31,7 +31,7 @@ invoices as (
         coalesce(sum(line_amount) filter (where is_product_sale), 0) as product_sales_amount,
         coalesce(-sum(line_amount) filter (where is_product_return), 0) as product_returns_amount,
         coalesce(sum(line_amount) filter (where is_non_product), 0) as non_product_amount,
-        min(invoiced_at) as invoiced_at,
+        min(invoiced_at) as invoiced_at
     from transaction_lines
     group by invoice_no
 ),
@@ -51,7 +51,7 @@ final as (
         is_cancellation,
         dayofweek(invoiced_at) in (0, 6) as is_weekend,
         cast(invoiced_at as date) as invoice_date,
-        invoiced_at,
+        invoiced_at
     from invoices
 )
 

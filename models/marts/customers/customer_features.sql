@@ -15,7 +15,7 @@ customers as (
         gross_sales_amount,
         returns_amount,
         first_purchase_at,
-        last_purchase_at,
+        last_purchase_at
     from {{ ref('int_customers_aggregated_from_invoices') }}
 ),
 
@@ -23,17 +23,19 @@ rfm_segment_grid as (
     select
         recency_score,
         frequency_score,
-        rfm_segment,
+        rfm_segment
     from {{ ref('rfm_segment_grid') }}
 ),
 
 as_of as (
-    {%- if var('as_of_date') %}
-    select cast('{{ var("as_of_date") }}' as date) as as_of_date
-    {%- else %}
-    -- the day after the last purchase in the data, never the wall clock
-    select cast(max(last_purchase_at) as date) + 1 as as_of_date from customers
-    {%- endif %}
+    -- var as_of_date, else the day after the last purchase (never the wall clock)
+    select
+        {%- if var('as_of_date') %}
+            cast('{{ var("as_of_date") }}' as date) as as_of_date
+        {%- else %}
+            cast(max(last_purchase_at) as date) + 1 as as_of_date
+        {%- endif %}
+    from customers
 ),
 
 features as (
@@ -42,12 +44,12 @@ features as (
         customers.country,
         {{ dbt.datediff('cast(customers.last_purchase_at as date)', 'as_of.as_of_date', 'day') }} as recency_days,
         customers.sale_invoice_count as frequency,
-        round(customers.gross_sales_amount - customers.returns_amount, 2)::double as monetary,
+        cast(round(customers.gross_sales_amount - customers.returns_amount, 2) as double) as monetary,
         {{ dbt.datediff('cast(customers.first_purchase_at as date)', 'as_of.as_of_date', 'day') }} as tenure_days,
-        round(customers.gross_sales_amount / customers.sale_invoice_count, 2)::double as avg_order_value,
-        round(customers.items_sold / customers.sale_invoice_count, 2)::double as items_per_order,
+        cast(round(customers.gross_sales_amount / customers.sale_invoice_count, 2) as double) as avg_order_value,
+        cast(round(customers.items_sold / customers.sale_invoice_count, 2) as double) as items_per_order,
         customers.distinct_products,
-        round(customers.returns_amount / customers.gross_sales_amount, 4)::double as return_rate,
+        cast(round(customers.returns_amount / customers.gross_sales_amount, 4) as double) as return_rate,
         case
             when customers.sale_invoice_count > 1
                 then round(
@@ -56,13 +58,13 @@ features as (
                     2
                 )
         end as mean_days_between_orders,
-        round(customers.weekend_sale_invoice_count / customers.sale_invoice_count, 4)::double
+        cast(round(customers.weekend_sale_invoice_count / customers.sale_invoice_count, 4) as double)
             as weekend_order_share,
-        round(customers.gross_sales_amount, 2)::double as gross_sales_amount,
-        round(customers.returns_amount, 2)::double as returns_amount,
+        cast(round(customers.gross_sales_amount, 2) as double) as gross_sales_amount,
+        cast(round(customers.returns_amount, 2) as double) as returns_amount,
         cast(customers.first_purchase_at as date) as first_purchase_date,
         cast(customers.last_purchase_at as date) as last_purchase_date,
-        as_of.as_of_date,
+        as_of.as_of_date
     from customers
     cross join as_of
 ),
@@ -72,7 +74,7 @@ scored as (
         *,
         {{ rfm_score('recency_days', higher_is_better=false) }} as recency_score,
         {{ rfm_score('frequency') }} as frequency_score,
-        {{ rfm_score('monetary') }} as monetary_score,
+        {{ rfm_score('monetary') }} as monetary_score
     from features
 ),
 
@@ -80,7 +82,7 @@ final as (
     select
         scored.customer_id,
         scored.country,
-        scored.recency_score::varchar || scored.frequency_score::varchar || scored.monetary_score::varchar
+        cast(scored.recency_score as varchar) || cast(scored.frequency_score as varchar) || cast(scored.monetary_score as varchar)
             as rfm_cell,
         rfm_segment_grid.rfm_segment,
         scored.recency_days,
@@ -100,11 +102,12 @@ final as (
         scored.monetary_score,
         scored.first_purchase_date,
         scored.last_purchase_date,
-        scored.as_of_date,
+        scored.as_of_date
     from scored
     left join rfm_segment_grid
-        on scored.recency_score = rfm_segment_grid.recency_score
-        and scored.frequency_score = rfm_segment_grid.frequency_score
+        on
+            scored.recency_score = rfm_segment_grid.recency_score
+            and scored.frequency_score = rfm_segment_grid.frequency_score
 )
 
 select * from final

@@ -10,7 +10,7 @@ raw_line_counts as (
 lines_read as (
     select
         source_file,
-        reject_reason,
+        reject_reason
     from {{ ref('base_online_retail__lines_read') }}
 ),
 
@@ -19,7 +19,7 @@ outcomes_per_file as (
         source_file,
         count(*) filter (where reject_reason is null) as lines_staged,
         count(*) filter (where reject_reason is not null) as lines_rejected,
-        count(*) filter (where reject_reason = 'duplicate_line') as lines_duplicate,
+        count(*) filter (where reject_reason = 'duplicate_line') as lines_duplicate
     from lines_read
     group by source_file
 ),
@@ -31,7 +31,7 @@ final as (
         coalesce(outcomes_per_file.lines_staged, 0) as lines_staged,
         coalesce(outcomes_per_file.lines_rejected, 0) as lines_rejected,
         coalesce(outcomes_per_file.lines_duplicate, 0) as lines_duplicate,
-        raw_line_counts.lines_read = 0 as is_empty,
+        raw_line_counts.lines_read = 0 as is_empty
     from raw_line_counts
     left join outcomes_per_file
         on raw_line_counts.source_file = outcomes_per_file.source_file

@@ -11,7 +11,7 @@ lines_read as (
         invoice_no,
         stock_code,
         customer_id,
-        invoiced_at,
+        invoiced_at
     from {{ ref('base_online_retail__lines_read') }}
     where reject_reason is not null
 ),
@@ -26,7 +26,7 @@ final as (
         invoice_no,
         stock_code,
         customer_id,
-        invoiced_at,
+        invoiced_at
     from lines_read
 )
 

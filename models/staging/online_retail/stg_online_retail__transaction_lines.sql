@@ -14,7 +14,7 @@ lines_read as (
         country,
         quantity,
         unit_price,
-        invoiced_at,
+        invoiced_at
     from {{ ref('base_online_retail__lines_read') }}
     where reject_reason is null
 ),
@@ -23,16 +23,18 @@ non_product_codes as (
     select
         stock_code,
         match_type,
-        non_product_category,
+        non_product_category
     from {{ ref('non_product_stock_codes') }}
 ),
 
 exact_codes as (
-    select * from non_product_codes where match_type = 'exact'
+    select * from non_product_codes
+    where match_type = 'exact'
 ),
 
 prefix_codes as (
-    select * from non_product_codes where match_type = 'prefix'
+    select * from non_product_codes
+    where match_type = 'prefix'
 ),
 
 lines_with_codes as (
@@ -40,7 +42,7 @@ lines_with_codes as (
         lines_read.*,
         coalesce(
             exact_codes.non_product_category, prefix_codes.non_product_category
-        ) as non_product_category,
+        ) as non_product_category
     from lines_read
     left join exact_codes
         on lines_read.stock_code = exact_codes.stock_code
@@ -65,14 +67,14 @@ final as (
         non_product_category is not null as is_non_product,
         unit_price = 0 as is_zero_price,
         not starts_with(invoice_no, 'C')
-            and quantity > 0
-            and unit_price > 0
-            and non_product_category is null as is_product_sale,
+        and quantity > 0
+        and unit_price > 0
+        and non_product_category is null as is_product_sale,
         quantity < 0 and non_product_category is null as is_product_return,
         cast(invoiced_at as date) as invoice_date,
         invoiced_at,
         source_file,
-        source_line_number,
+        source_line_number
     from lines_with_codes
 )
 

@@ -30,7 +30,7 @@ typed_lines as (
         nullif(trim(country), '') as country,
         try_cast(trim(quantity) as double) as quantity_number,
         try_cast(trim(unit_price) as double) as unit_price_number,
-        try_strptime(trim(invoice_date), [{{ date_formats | join(', ') }}]) as invoiced_at,
+        try_strptime(trim(invoice_date), [{{ date_formats | join(', ') }}]) as invoiced_at
     from raw_lines
 ),
 
@@ -41,7 +41,8 @@ classified_lines as (
             when line_error is not null then line_error
             when invoice_no is null then 'missing_invoice_no'
             when stock_code is null then 'missing_stock_code'
-            when quantity_number is null
+            when
+                quantity_number is null
                 or not isfinite(quantity_number)
                 or quantity_number != trunc(quantity_number)
                 then 'unparseable_quantity'
@@ -51,7 +52,7 @@ classified_lines as (
             when invoiced_at > current_localtimestamp() then 'invoice_date_in_future'
             when abs(quantity_number) > {{ var('max_abs_quantity') }} then 'absurd_quantity'
             when abs(unit_price_number) > {{ var('max_abs_unit_price') }} then 'absurd_unit_price'
-        end as parse_error,
+        end as parse_error
     from typed_lines
 ),
 
@@ -69,7 +70,7 @@ deduplicated_lines as (
                         invoiced_at, unit_price_number, customer_id, country
                     order by source_file, source_line_number
                 )
-        end as copy_number,
+        end as copy_number
     from classified_lines
 ),
 
@@ -86,7 +87,7 @@ final as (
         try_cast(quantity_number as bigint) as quantity,
         try_cast(unit_price_number as decimal(18, 4)) as unit_price,
         invoiced_at,
-        coalesce(parse_error, case when copy_number > 1 then 'duplicate_line' end) as reject_reason,
+        coalesce(parse_error, case when copy_number > 1 then 'duplicate_line' end) as reject_reason
     from deduplicated_lines
 )
 

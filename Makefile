@@ -1,0 +1,55 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make run   - install, generate the default data, build the warehouse
+#   make test  - install, then every test (lint, pytest, dbt build on test data)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DBT := DBT_PROFILES_DIR=. $(BIN)/dbt
+export DUCKDB_PATH ?= warehouse/segmentation.duckdb
+RAW_DIR := data/raw
+CUSTOMERS ?= 4000
+SEED ?= 42
+
+.PHONY: run test install data build lint pytest docs clean
+
+run: install data build
+	@echo
+	@echo "Warehouse: $(DUCKDB_PATH)"
+	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from segment_profiles'))\""
+
+test: install lint pytest
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Needs $(PYTHON) on PATH (or run: make PYTHON=/path/to/python3.11)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+data: install
+	@if ls $(RAW_DIR)/*.csv.gz >/dev/null 2>&1; then \
+		echo "Using the data already in $(RAW_DIR)/ (delete it to regenerate)"; \
+	else \
+		$(BIN)/python python_jobs/generate_data.py --out $(RAW_DIR) --customers $(CUSTOMERS) --seed $(SEED); \
+	fi
+
+build: install
+	@mkdir -p $(dir $(DUCKDB_PATH))
+	$(DBT) build
+
+lint: install
+	$(BIN)/ruff check python_jobs tests models
+	$(BIN)/ruff format --check python_jobs tests models
+	$(BIN)/sqlfluff lint models macros analyses tests --processes 2
+
+pytest: install
+	$(BIN)/python -m pytest tests/python
+
+docs: install
+	$(DBT) docs generate
+
+clean:
+	rm -rf target logs $(DUCKDB_PATH) $(DUCKDB_PATH).wal
