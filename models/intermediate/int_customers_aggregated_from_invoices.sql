@@ -1,5 +1,6 @@
-{#- One row per customer with at least one product sale: purchase counts,
-    amounts and dates, before any scoring. Customers whose lines are all
+{#- One row per customer with at least one product sale before the as-of
+    date (var as_of_date; all data when unset): purchase counts, amounts and
+    dates, before any scoring. Customers whose lines are all
     cancellations, returns or non-product lines are not here. -#}
 
 with
@@ -16,7 +17,11 @@ invoices as (
         is_weekend,
         invoiced_at
     from {{ ref('int_invoices_aggregated_from_lines') }}
-    where customer_id is not null
+    where
+        customer_id is not null
+        {%- if var('as_of_date') %}
+            and invoiced_at < cast('{{ var("as_of_date") }}' as date)
+        {%- endif %}
 ),
 
 product_sale_lines as (
@@ -24,7 +29,12 @@ product_sale_lines as (
         customer_id,
         stock_code
     from {{ ref('stg_online_retail__transaction_lines') }}
-    where is_product_sale and customer_id is not null
+    where
+        is_product_sale
+        and customer_id is not null
+        {%- if var('as_of_date') %}
+            and invoiced_at < cast('{{ var("as_of_date") }}' as date)
+        {%- endif %}
 ),
 
 products_per_customer as (

@@ -31,7 +31,7 @@ as_of as (
     -- var as_of_date, else the day after the last purchase (never the wall clock)
     select
         {%- if var('as_of_date') %}
-            cast('{{ var("as_of_date") }}' as date) as as_of_date
+            max(cast('{{ var("as_of_date") }}' as date)) as as_of_date
         {%- else %}
             cast(max(last_purchase_at) as date) + 1 as as_of_date
         {%- endif %}
