@@ -1,0 +1,56 @@
+{#- One row per featurized customer: the segment the selected model assigns
+    (nearest centroid, scored in SQL from segment_centroids), how confidently,
+    and the rule-based RFM segment beside it. -#}
+
+{%- set feature_names = numeric_columns(ref('customer_features')) %}
+
+with
+
+customer_features as (
+    select
+        customer_id,
+        country,
+        rfm_cell,
+        rfm_segment,
+        monetary,
+        as_of_date
+    from {{ ref('customer_features') }}
+),
+
+segment_personas as (
+    select
+        segment_id,
+        segment_name,
+        persona_key
+    from {{ ref('segment_personas') }}
+),
+
+scores as (
+    {{ score_customers(ref('customer_features'), ref('segment_centroids'), feature_names) }}
+),
+
+final as (
+    select
+        customer_features.customer_id,
+        scores.segment_id,
+        segment_personas.segment_name,
+        segment_personas.persona_key,
+        customer_features.rfm_segment,
+        customer_features.rfm_cell,
+        customer_features.country,
+        scores.second_segment_id,
+        round(scores.distance_to_centroid, 6) as distance_to_centroid,
+        round(scores.second_distance, 6) as second_distance,
+        round(scores.second_distance - scores.distance_to_centroid, 6) as distance_margin,
+        round(1 - scores.distance_to_centroid / nullif(scores.second_distance, 0), 6) as assignment_confidence,
+        customer_features.monetary,
+        scores.model_version,
+        customer_features.as_of_date
+    from customer_features
+    inner join scores
+        on customer_features.customer_id = scores.customer_id
+    left join segment_personas
+        on scores.segment_id = segment_personas.segment_id
+)
+
+select * from final

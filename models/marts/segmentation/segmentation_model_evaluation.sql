@@ -1,0 +1,43 @@
+{#- One row per candidate model the selection considered: algorithm,
+    parameters, k, every metric, whether it was eligible and why not, and
+    which one was selected. -#}
+
+with
+
+latest_model as (
+    select
+        model_version,
+        candidates
+    from {{ ref('segmentation_models') }}
+    qualify row_number() over (order by trained_at desc, model_version) = 1
+),
+
+candidates as (
+    select
+        model_version,
+        unnest(candidates, recursive := true)
+    from latest_model
+),
+
+final as (
+    select
+        model_version,
+        candidate_id,
+        algorithm,
+        parameters_json,
+        k,
+        silhouette,
+        davies_bouldin,
+        calinski_harabasz,
+        inertia,
+        smallest_segment_share,
+        noise_share,
+        stability_ari,
+        fit_seconds,
+        rejection_reason,
+        is_eligible,
+        is_selected
+    from candidates
+)
+
+select * from final
