@@ -11,7 +11,7 @@ RAW_DIR := data/raw
 CUSTOMERS ?= 4000
 SEED ?= 42
 
-.PHONY: run test install data build lint pytest docs clean
+.PHONY: run test install data build lint pytest docs eda report bench clean
 
 run: install data build
 	@echo
@@ -50,6 +50,18 @@ pytest: install
 
 docs: install
 	$(DBT) docs generate
+
+# Exploratory SQL (analyses/) run against the built warehouse, saved as CSV.
+eda: install
+	$(BIN)/python python_jobs/run_analyses.py
+
+# Self-contained HTML report with the segmentation figures.
+report: install
+	$(BIN)/python python_jobs/make_report.py
+
+# Benchmark harness; writes BENCHMARKS.md.
+bench: install
+	$(BIN)/python python_jobs/benchmark.py
 
 clean:
 	rm -rf target logs $(DUCKDB_PATH) $(DUCKDB_PATH).wal
