@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lines-target",
         type=int,
         default=None,
-        help="scale the customers to give about this many lines (overrides --customers)",
+        help="scale customers to give about this many lines (overrides --customers)",
     )
     parser.add_argument(
         "--truth",

@@ -15,7 +15,9 @@ def model(dbt, session):
     from segmentation import SegmentationConfig, fit_segmentation
     from segmentation.warehouse import read_feature_matrix
 
-    config = SegmentationConfig.from_dict(json.loads(dbt.config.get("segmentation_json")))
+    config = SegmentationConfig.from_dict(
+        json.loads(dbt.config.get("segmentation_json"))
+    )
     features = dbt.ref("customer_features")
     table, as_of_date = read_feature_matrix(features, config.features)
     result = fit_segmentation(table, config, training_cutoff_date=as_of_date)
