@@ -1,96 +1,198 @@
-{#- One row per segment of the selected model: its persona, named by the
-    documented rules in the `segment_personas` doc from the centroid's
-    z-scores against the whole customer population. -#}
+{#- One row per segment of the selected model: its persona (a short unique
+    name, a one-line description and a suggested action), named by the
+    documented rules in the `segment_personas` doc block from the z-scores
+    of the segment's centroid against the whole customer population. -#}
+
+{%- set feature_names = numeric_columns(ref('customer_features')) %}
+
+{#- Every feature the persona rules and the profiles read, and those that
+    are compared on a log scale because they are heavily right-skewed. -#}
+{%- set persona_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
+    'items_per_order', 'distinct_products', 'return_rate', 'mean_days_between_orders',
+    'weekend_order_share'] %}
+{%- set log_scaled_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
+    'items_per_order', 'distinct_products', 'mean_days_between_orders'] %}
+
+{#- The persona rules, in the order they are tried; the first whose rule
+    holds names the segment. Rules read the z-scores below (columns
+    <feature>_z). Keep the `segment_personas` doc block in step. -#}
+{%- set personas = [
+    {'key': 'champions', 'name': 'Champions',
+        'rule': 'recency_days_z <= -0.5 and frequency_z >= 0.75 and monetary_z >= 0.75',
+        'description': 'Bought recently, buy often and spend the most.',
+        'action': 'Reward and retain: loyalty perks, early access and referral asks; no discounts needed.'},
+    {'key': 'at_risk_high_value', 'name': 'At risk, high value',
+        'rule': 'recency_days_z >= 0.5 and (frequency_z >= 0.3 or monetary_z >= 0.3)',
+        'description': 'Used to buy often or spend a lot, but have not bought for a long time.',
+        'action': 'Win back now: personal outreach and a tailored offer before they are lost.'},
+    {'key': 'bulk_buyers', 'name': 'Bulk buyers',
+        'rule': 'items_per_order_z >= 1.5',
+        'description': 'Very large baskets of many units per order, typically resellers or businesses.',
+        'action': 'Volume pricing, trade accounts and restock reminders timed to their re-order cycle.'},
+    {'key': 'newcomers', 'name': 'Newcomers',
+        'rule': 'tenure_days_z <= -1.0 and recency_days_z <= -0.5',
+        'description': 'First bought recently; a short history so far.',
+        'action': 'Onboarding journey and a second-purchase incentive.'},
+    {'key': 'one_off_buyers', 'name': 'One-off buyers',
+        'rule': 'frequency_z <= -0.8',
+        'description': 'Bought once, or hardly more, with a small spend.',
+        'action': 'Low-cost reactivation with bestsellers; drop from paid channels if they do not respond.'},
+    {'key': 'lapsed', 'name': 'Lapsed',
+        'rule': 'recency_days_z >= 0.5',
+        'description': 'Long since the last purchase, with modest past spend.',
+        'action': 'Low-cost win-back campaign, or suppress from paid channels.'},
+    {'key': 'weekend_shoppers', 'name': 'Weekend shoppers',
+        'rule': 'weekend_order_share_z >= 1.0',
+        'description': 'Place most of their orders on Saturdays and Sundays.',
+        'action': 'Time campaigns, emails and stock drops for the weekend.'},
+    {'key': 'frequent_returners', 'name': 'Frequent returners',
+        'rule': 'return_rate_z >= 1.0',
+        'description': 'Return a large share of what they buy.',
+        'action': 'Check fit and product information; keep them out of return-heavy promotions.'},
+    {'key': 'loyal_regulars', 'name': 'Loyal regulars',
+        'rule': 'frequency_z >= 0.5',
+        'description': 'Buy more often than most, with steady spend.',
+        'action': 'Cross-sell and bundles to grow the basket; invite them to the loyalty scheme.'},
+    {'key': 'big_spenders', 'name': 'Big spenders',
+        'rule': 'monetary_z >= 0.5',
+        'description': 'Spend well above the typical customer over few orders.',
+        'action': 'Premium ranges and personal recommendations to turn spend into a habit.'},
+    {'key': 'recent_buyers', 'name': 'Recent buyers',
+        'rule': 'recency_days_z <= -0.5',
+        'description': 'Bought lately, but not yet often.',
+        'action': 'Nurture toward a second and third order with timely follow-ups.'},
+    {'key': 'occasional_buyers', 'name': 'Occasional buyers',
+        'rule': 'true',
+        'description': 'Buy now and then, with modest spend.',
+        'action': 'Seasonal reminders and entry-price bestsellers.'},
+] %}
+
+{#- Words that tell apart segments sharing a persona: per feature, the word
+    for a segment above the others with that persona, then below them. -#}
+{%- set qualifiers = {
+    'recency_days': ['less recent', 'more recent'],
+    'frequency': ['more orders', 'fewer orders'],
+    'monetary': ['higher spend', 'lower spend'],
+    'tenure_days': ['longer-standing', 'newer'],
+    'avg_order_value': ['larger orders', 'smaller orders'],
+    'items_per_order': ['bigger baskets', 'smaller baskets'],
+    'distinct_products': ['wider range', 'narrower range'],
+    'return_rate': ['more returns', 'fewer returns'],
+    'mean_days_between_orders': ['slower re-orders', 'faster re-orders'],
+    'weekend_order_share': ['more weekend', 'more weekday'],
+} %}
 
 with
 
 customer_features as (
     select
-        recency_days,
-        frequency,
-        monetary,
-        avg_order_value,
-        items_per_order,
-        return_rate,
-        weekend_order_share,
-        tenure_days
+        customer_id,
+        {%- for feature in persona_features %}
+        {{ feature }}{{ "," if not loop.last }}
+        {%- endfor %}
     from {{ ref('customer_features') }}
 ),
 
 segment_centroids as (
-    select
-        model_version,
-        segment_id,
-        feature,
-        centroid_original
-    from {{ ref('segment_centroids') }}
-),
-
-population as (
-    {%- set persona_features = ['recency_days', 'frequency', 'monetary', 'avg_order_value',
-        'items_per_order', 'return_rate', 'weekend_order_share', 'tenure_days'] %}
-    {%- for feature in persona_features %}
-    select
-        '{{ feature }}' as feature,
-        avg({{ feature }}) as population_mean,
-        stddev_pop({{ feature }}) as population_std
-    from customer_features
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-),
-
-segment_ids as (
     select distinct
         model_version,
         segment_id
-    from segment_centroids
+    from {{ ref('segment_centroids') }}
 ),
 
-z_scores as (
+latest_model as (
     select
-        segment_ids.model_version,
-        segment_ids.segment_id,
-        population.feature,
-        coalesce(
-            (segment_centroids.centroid_original - population.population_mean)
-            / nullif(population.population_std, 0),
-            0
-        ) as z_score
-    from segment_ids
-    cross join population
-    left join segment_centroids
-        on
-            segment_ids.segment_id = segment_centroids.segment_id
-            and population.feature = segment_centroids.feature
+        model_version,
+        has_outlier_segment
+    from {{ ref('segmentation_models') }}
+    qualify row_number() over (order by trained_at desc, model_version) = 1
+),
+
+customer_assignments as (
+    {#- the same nearest-centroid scoring customer_segments uses -#}
+    {{ score_customers(ref('customer_features'), ref('segment_centroids'), feature_names) }}
+),
+
+segments as (
+    select
+        model_version,
+        segment_id
+    from segment_centroids
+    union all
+    select
+        model_version,
+        0 as segment_id
+    from latest_model
+    where has_outlier_segment
+),
+
+persona_scale as (
+    {#- signed log for skewed features, so a few huge customers do not
+        dominate the mean and the spread -#}
+    select
+        customer_assignments.segment_id,
+        {%- for feature in persona_features %}
+        {%- if feature in log_scaled_features %}
+        sign(customer_features.{{ feature }}) * ln(1 + abs(customer_features.{{ feature }})) as {{ feature }}
+        {%- else %}
+        customer_features.{{ feature }}
+        {%- endif %}{{ "," if not loop.last }}
+        {%- endfor %}
+    from customer_features
+    inner join customer_assignments
+        on customer_features.customer_id = customer_assignments.customer_id
+),
+
+population as (
+    select
+        {%- for feature in persona_features %}
+        avg({{ feature }}) as {{ feature }}_mean,
+        stddev_pop({{ feature }}) as {{ feature }}_std{{ "," if not loop.last }}
+        {%- endfor %}
+    from persona_scale
+),
+
+segment_means as (
+    select
+        segment_id,
+        count(*) as customer_count,
+        {%- for feature in persona_features %}
+        avg({{ feature }}) as {{ feature }}_mean{{ "," if not loop.last }}
+        {%- endfor %}
+    from persona_scale
+    group by segment_id
 ),
 
 segment_z_scores as (
-    {#- a feature the model did not use has no centroid: its z-score is 0 -#}
+    {#- rounded to 3 decimals: the rules read exactly the values shown -#}
     select
-        model_version,
-        segment_id,
+        segments.model_version,
+        segments.segment_id,
+        coalesce(segment_means.customer_count, 0) as customer_count,
         {%- for feature in persona_features %}
-        max(case when feature = '{{ feature }}' then z_score end) as {{ feature }}_z{{ "," if not loop.last }}
+        coalesce(
+            round(
+                (segment_means.{{ feature }}_mean - population.{{ feature }}_mean)
+                / nullif(population.{{ feature }}_std, 0),
+                3
+            ),
+            0
+        ) as {{ feature }}_z{{ "," if not loop.last }}
         {%- endfor %}
-    from z_scores
-    group by model_version, segment_id
+    from segments
+    cross join population
+    left join segment_means
+        on segments.segment_id = segment_means.segment_id
 ),
 
 named as (
     select
         *,
         case
-            when recency_days_z <= -0.3 and frequency_z >= 0.5 and monetary_z >= 0.5 then 'champions'
-            when recency_days_z >= 0.5 and (monetary_z >= 0.3 or frequency_z >= 0.3) then 'at_risk_high_value'
-            when items_per_order_z >= 1.0 then 'bulk_buyers'
-            when tenure_days_z <= -0.5 and recency_days_z <= -0.3 then 'newcomers'
-            when recency_days_z >= 0.5 then 'lapsed'
-            when weekend_order_share_z >= 1.0 then 'weekend_shoppers'
-            when return_rate_z >= 1.0 then 'frequent_returners'
-            when frequency_z >= 0.3 or monetary_z >= 0.3 then 'regulars'
-            else 'occasional_buyers'
+            when segment_id = 0 then 'outliers'
+            {%- for persona in personas %}
+            when {{ persona.rule }} then '{{ persona.key }}'
+            {%- endfor %}
         end as persona_key
     from segment_z_scores
 ),
@@ -99,89 +201,107 @@ persona_texts as (
     select *
     from (
         values
-        ('champions', 'Champions', 'Bought recently, buy often and spend the most.',
-            'Reward and retain: loyalty perks, early access, referral asks; do not discount.'),
-        ('at_risk_high_value', 'At risk, high value', 'Used to buy often or spend a lot, but not lately.',
-            'Win back now: personal outreach and a tailored offer before they are lost.'),
-        ('bulk_buyers', 'Bulk buyers', 'Large baskets of many units per order, typically resellers.',
-            'Volume pricing, trade accounts and restock reminders.'),
-        ('newcomers', 'Newcomers', 'First bought recently; short history so far.',
-            'Onboarding journey and a second-purchase incentive.'),
-        ('lapsed', 'Lapsed', 'Long since the last purchase, with little spend.',
-            'Low-cost reactivation campaign, or suppress from paid channels.'),
-        ('weekend_shoppers', 'Weekend shoppers', 'Shop mostly on Saturdays and Sundays.',
-            'Time campaigns and stock drops for the weekend.'),
-        ('frequent_returners', 'Frequent returners', 'Return a large share of what they buy.',
-            'Review fit and product information; avoid return-heavy promotions.'),
-        ('regulars', 'Regulars', 'Buy steadily with average baskets.',
-            'Cross-sell and bundles to grow the basket.'),
-        ('occasional_buyers', 'Occasional buyers', 'Buy now and then, with modest spend.',
-            'Seasonal reminders and entry-price bestsellers.')
-    ) as texts (persona_key, persona_name, persona_description, suggested_action)
+        ('outliers', 'Outliers', 'segment_id = 0', 0,
+            'Far from every segment: unusual behaviour that fits no group.',
+            'Review one by one; exclude from segment-level campaigns.'),
+        {%- for persona in personas %}
+        (
+            '{{ persona.key }}', '{{ persona.name }}', '{{ persona.rule }}', {{ loop.index }},
+            '{{ persona.description | replace("'", "''") }}',
+            '{{ persona.action | replace("'", "''") }}'
+        ){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as texts (persona_key, persona_name, persona_rule, persona_rule_order, persona_description, suggested_action)
 ),
 
-numbered as (
-    -- two segments with the same persona are told apart by a number, in segment order
+feature_deviations as (
+    {#- for segments that share a persona: how far each feature's z-score
+        lies from the mean of that persona's segments -#}
+    {%- for feature in persona_features %}
+    select
+        segment_id,
+        persona_key,
+        '{{ feature }}' as feature,
+        {{ loop.index }} as feature_position,
+        {{ feature }}_z - avg({{ feature }}_z) over (partition by persona_key) as deviation
+    from named
+    where segment_id != 0
+    qualify count(*) over (partition by persona_key) > 1
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+qualifier_words as (
+    select *
+    from (
+        values
+        {%- for feature, words in qualifiers.items() %}
+        ('{{ feature }}', '{{ words[0] }}', '{{ words[1] }}'){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as words (feature, word_above, word_below)
+),
+
+segment_qualifiers as (
+    select
+        feature_deviations.segment_id,
+        case
+            when feature_deviations.deviation > 0 then qualifier_words.word_above
+            else qualifier_words.word_below
+        end as qualifier
+    from feature_deviations
+    inner join qualifier_words
+        on feature_deviations.feature = qualifier_words.feature
+    qualify row_number() over (
+        partition by feature_deviations.segment_id
+        order by abs(feature_deviations.deviation) desc, feature_deviations.feature_position
+    ) = 1
+),
+
+qualified_names as (
     select
         named.*,
         persona_texts.persona_name,
+        persona_texts.persona_rule,
+        persona_texts.persona_rule_order,
         persona_texts.persona_description,
         persona_texts.suggested_action,
-        row_number() over (partition by named.persona_key order by named.segment_id) as persona_rank
+        persona_texts.persona_name
+        || coalesce(' (' || segment_qualifiers.qualifier || ')', '') as qualified_name
     from named
     inner join persona_texts
         on named.persona_key = persona_texts.persona_key
+    left join segment_qualifiers
+        on named.segment_id = segment_qualifiers.segment_id
 ),
 
-outlier_segment as (
-    -- density models keep customers far from every segment apart, as segment 0
+numbered as (
+    {#- the last resort when qualified names still collide: a number in
+        segment order -#}
     select
-        model_version,
-        0 as segment_id,
-        'outliers' as persona_key,
-        'Outliers' as segment_name,
-        'Far from every segment: unusual behaviour that fits no group.' as persona_description,
-        'Review one by one; exclude from segment-level campaigns.' as suggested_action
-    from {{ ref('segmentation_models') }}
-    where has_outlier_segment
-    qualify row_number() over (order by trained_at desc, model_version) = 1
+        *,
+        row_number() over (partition by qualified_name order by segment_id) as name_rank
+    from qualified_names
 ),
 
 final as (
     select
         model_version,
-        segment_id,
+        cast(segment_id as integer) as segment_id,
+        qualified_name
+        || case when name_rank > 1 then ' ' || cast(name_rank as varchar) else '' end as segment_name,
         persona_key,
-        persona_name
-        || case when persona_rank > 1 then ' ' || cast(persona_rank as varchar) else '' end as segment_name,
+        persona_name,
         persona_description,
         suggested_action,
-        recency_days_z,
-        frequency_z,
-        monetary_z,
-        avg_order_value_z,
-        items_per_order_z,
-        return_rate_z,
-        weekend_order_share_z,
-        tenure_days_z
+        persona_rule,
+        cast(persona_rule_order as integer) as persona_rule_order,
+        cast(customer_count as bigint) as customer_count,
+        {%- for feature in persona_features %}
+        cast({{ feature }}_z as double) as {{ feature }}_z{{ "," if not loop.last }}
+        {%- endfor %}
     from numbered
-    union all
-    select
-        model_version,
-        segment_id,
-        persona_key,
-        segment_name,
-        persona_description,
-        suggested_action,
-        null as recency_days_z,
-        null as frequency_z,
-        null as monetary_z,
-        null as avg_order_value_z,
-        null as items_per_order_z,
-        null as return_rate_z,
-        null as weekend_order_share_z,
-        null as tenure_days_z
-    from outlier_segment
 )
 
 select * from final

@@ -1,6 +1,7 @@
-{#- One row per segment: what a marketer reads. Size and shares, revenue,
-    the mean and median of every feature, the persona, the main country and
-    the dominant RFM segment. -#}
+{#- One row per segment: what a marketer reads. The persona, size and
+    shares, orders and revenue, the mean, median and z-score of every
+    feature, the top countries and products and the dominant RFM segments
+    of both RFM schemes. See the `segment_profiles` doc block. -#}
 
 {%- set profile_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
     'items_per_order', 'distinct_products', 'return_rate', 'mean_days_between_orders',
@@ -13,6 +14,7 @@ customer_segments as (
         customer_id,
         segment_id,
         rfm_segment,
+        rfm_cell,
         country,
         model_version
     from {{ ref('customer_segments') }}
@@ -21,10 +23,18 @@ customer_segments as (
 customer_features as (
     select
         customer_id,
+        gross_sales_amount,
         {%- for feature in profile_features %}
         {{ feature }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('customer_features') }}
+),
+
+rfm_code_segments as (
+    select
+        rfm_cell,
+        rfm_code_segment
+    from {{ ref('rfm_code_segments') }}
 ),
 
 segment_personas as (
@@ -32,21 +42,40 @@ segment_personas as (
         segment_id,
         segment_name,
         persona_key,
+        persona_name,
         persona_description,
-        suggested_action
+        suggested_action,
+        persona_rule,
+        {%- for feature in profile_features %}
+        {{ feature }}_z{{ "," if not loop.last }}
+        {%- endfor %}
     from {{ ref('segment_personas') }}
+),
+
+segment_top_products as (
+    select
+        segment_id,
+        product_rank,
+        product_description
+    from {{ ref('segment_top_products') }}
 ),
 
 segmented_customers as (
     select
         customer_segments.segment_id,
         customer_segments.rfm_segment,
+        rfm_code_segments.rfm_code_segment,
         customer_segments.country,
         customer_segments.model_version,
-        customer_features.*
+        customer_features.gross_sales_amount,
+        {%- for feature in profile_features %}
+        customer_features.{{ feature }}{{ "," if not loop.last }}
+        {%- endfor %}
     from customer_segments
     inner join customer_features
         on customer_segments.customer_id = customer_features.customer_id
+    left join rfm_code_segments
+        on customer_segments.rfm_cell = rfm_code_segments.rfm_cell
 ),
 
 segment_stats as (
@@ -54,7 +83,9 @@ segment_stats as (
         segment_id,
         any_value(model_version) as model_version,
         count(*) as customer_count,
+        sum(frequency) as order_count,
         sum(monetary) as revenue,
+        sum(gross_sales_amount) as gross_sales_amount,
         {%- for feature in profile_features %}
         avg({{ feature }}) as {{ feature }}_mean,
         median({{ feature }}) as {{ feature }}_median{{ "," if not loop.last }}
@@ -63,14 +94,39 @@ segment_stats as (
     group by segment_id
 ),
 
-top_countries as (
+country_counts as (
     select
         segment_id,
-        country as top_country,
-        count(*) as top_country_customer_count
+        country,
+        count(*) as customer_count,
+        row_number() over (partition by segment_id order by count(*) desc, country) as country_rank
     from segmented_customers
     group by segment_id, country
-    qualify row_number() over (partition by segment_id order by count(*) desc, country) = 1
+),
+
+top_countries as (
+    select
+        country_counts.segment_id,
+        max(case when country_counts.country_rank = 1 then country_counts.country end) as top_country,
+        max(case when country_counts.country_rank = 1 then country_counts.customer_count end) as top_country_customer_count,
+        string_agg(
+            country_counts.country || ' ' || cast(round(100.0 * country_counts.customer_count / segment_stats.customer_count) as integer) || '%',
+            ', ' order by country_counts.country_rank
+        ) as top_countries
+    from country_counts
+    inner join segment_stats
+        on country_counts.segment_id = segment_stats.segment_id
+    where country_counts.country_rank <= 3
+    group by country_counts.segment_id
+),
+
+top_products as (
+    select
+        segment_id,
+        string_agg(product_description, ', ' order by product_rank) as top_products
+    from segment_top_products
+    where product_rank <= 3
+    group by segment_id
 ),
 
 dominant_rfm_segments as (
@@ -83,25 +139,49 @@ dominant_rfm_segments as (
     qualify row_number() over (partition by segment_id order by count(*) desc, rfm_segment) = 1
 ),
 
+dominant_rfm_code_segments as (
+    select
+        segment_id,
+        rfm_code_segment as dominant_rfm_code_segment,
+        count(*) as dominant_rfm_code_segment_customer_count
+    from segmented_customers
+    group by segment_id, rfm_code_segment
+    qualify row_number() over (partition by segment_id order by count(*) desc, rfm_code_segment) = 1
+),
+
 final as (
     select
-        segment_stats.segment_id,
+        cast(segment_stats.segment_id as integer) as segment_id,
         segment_personas.segment_name,
         segment_personas.persona_key,
+        segment_personas.persona_name,
         segment_personas.persona_description,
         segment_personas.suggested_action,
-        segment_stats.customer_count,
-        segment_stats.customer_count / sum(segment_stats.customer_count) over () as customer_share,
-        round(segment_stats.revenue, 2) as revenue,
-        segment_stats.revenue / sum(segment_stats.revenue) over () as revenue_share,
+        segment_personas.persona_rule,
+        cast(segment_stats.customer_count as bigint) as customer_count,
+        cast(segment_stats.customer_count / sum(segment_stats.customer_count) over () as double) as customer_share,
+        cast(segment_stats.order_count as bigint) as order_count,
+        cast(round(segment_stats.revenue, 2) as double) as revenue,
+        cast(segment_stats.revenue / nullif(sum(segment_stats.revenue) over (), 0) as double) as revenue_share,
+        cast(round(segment_stats.revenue / segment_stats.customer_count, 2) as double) as revenue_per_customer,
+        cast(round(segment_stats.gross_sales_amount / segment_stats.order_count, 2) as double) as average_order_value,
         top_countries.top_country,
-        top_countries.top_country_customer_count / segment_stats.customer_count as top_country_share,
+        cast(top_countries.top_country_customer_count / segment_stats.customer_count as double) as top_country_share,
+        top_countries.top_countries,
+        top_products.top_products,
         dominant_rfm_segments.dominant_rfm_segment,
-        dominant_rfm_segments.dominant_rfm_segment_customer_count / segment_stats.customer_count
-            as dominant_rfm_segment_share,
+        cast(
+            dominant_rfm_segments.dominant_rfm_segment_customer_count / segment_stats.customer_count as double
+        ) as dominant_rfm_segment_share,
+        dominant_rfm_code_segments.dominant_rfm_code_segment,
+        cast(
+            dominant_rfm_code_segments.dominant_rfm_code_segment_customer_count / segment_stats.customer_count
+            as double
+        ) as dominant_rfm_code_segment_share,
         {%- for feature in profile_features %}
-        segment_stats.{{ feature }}_mean,
-        segment_stats.{{ feature }}_median,
+        cast(segment_stats.{{ feature }}_mean as double) as {{ feature }}_mean,
+        cast(segment_stats.{{ feature }}_median as double) as {{ feature }}_median,
+        segment_personas.{{ feature }}_z,
         {%- endfor %}
         segment_stats.model_version
     from segment_stats
@@ -109,8 +189,12 @@ final as (
         on segment_stats.segment_id = segment_personas.segment_id
     left join top_countries
         on segment_stats.segment_id = top_countries.segment_id
+    left join top_products
+        on segment_stats.segment_id = top_products.segment_id
     left join dominant_rfm_segments
         on segment_stats.segment_id = dominant_rfm_segments.segment_id
+    left join dominant_rfm_code_segments
+        on segment_stats.segment_id = dominant_rfm_code_segments.segment_id
 )
 
 select * from final

@@ -1,0 +1,90 @@
+{#- The ten products each segment's customers spent most on (net of
+    returns), one row per segment and product rank. Only lines before the
+    as-of date count, as for the features. -#}
+
+with
+
+transaction_lines as (
+    select
+        customer_id,
+        stock_code,
+        description,
+        quantity,
+        line_amount,
+        invoice_date
+    from {{ ref('stg_online_retail__transaction_lines') }}
+    where
+        (is_product_sale or is_product_return)
+        and customer_id is not null
+),
+
+customer_segments as (
+    select
+        customer_id,
+        segment_id,
+        as_of_date
+    from {{ ref('customer_segments') }}
+),
+
+product_descriptions as (
+    {#- a code's description varies a little between lines: take the most
+        common one (ties: alphabetically first) -#}
+    select
+        stock_code,
+        description as product_description
+    from transaction_lines
+    where description is not null
+    group by stock_code, description
+    qualify row_number() over (partition by stock_code order by count(*) desc, description) = 1
+),
+
+segment_product_sales as (
+    select
+        customer_segments.segment_id,
+        transaction_lines.stock_code,
+        sum(transaction_lines.line_amount) as revenue,
+        sum(transaction_lines.quantity) as units,
+        count(distinct transaction_lines.customer_id) as customer_count
+    from transaction_lines
+    inner join customer_segments
+        on transaction_lines.customer_id = customer_segments.customer_id
+    where transaction_lines.invoice_date < customer_segments.as_of_date
+    group by customer_segments.segment_id, transaction_lines.stock_code
+),
+
+segment_sizes as (
+    select
+        segment_id,
+        count(*) as segment_customer_count
+    from customer_segments
+    group by segment_id
+),
+
+ranked as (
+    select
+        *,
+        revenue / nullif(sum(revenue) over (partition by segment_id), 0) as segment_revenue_share,
+        row_number() over (partition by segment_id order by revenue desc, stock_code) as product_rank
+    from segment_product_sales
+),
+
+final as (
+    select
+        cast(ranked.segment_id as integer) as segment_id,
+        cast(ranked.product_rank as integer) as product_rank,
+        ranked.stock_code,
+        coalesce(product_descriptions.product_description, ranked.stock_code) as product_description,
+        cast(round(ranked.revenue, 2) as double) as revenue,
+        cast(ranked.segment_revenue_share as double) as segment_revenue_share,
+        cast(ranked.units as bigint) as units,
+        cast(ranked.customer_count as bigint) as customer_count,
+        cast(ranked.customer_count / segment_sizes.segment_customer_count as double) as segment_customer_share
+    from ranked
+    inner join segment_sizes
+        on ranked.segment_id = segment_sizes.segment_id
+    left join product_descriptions
+        on ranked.stock_code = product_descriptions.stock_code
+    where ranked.product_rank <= 10
+)
+
+select * from final

@@ -1,0 +1,409 @@
+"""Choosing the segmentation among the candidates, and naming its segments.
+
+The rule, with the values of the settings filled in, is available as
+:func:`describe_selection_rule` (and :data:`SELECTION_RULE` for the default
+settings); it is stored with every model in the registry.
+
+Selection rule
+--------------
+1. A candidate is *eligible* when
+
+   * its fit succeeded (converged, found clusters);
+   * ``k_min <= n_segments <= k_max`` (outlier segment 0 not counted);
+   * every segment holds at least ``min_segment_share`` of all customers;
+   * its selection metric is defined;
+   * with bootstrap on (``bootstrap_samples > 0``), its mean bootstrap ARI is
+     at least ``stability_floor``. Bootstrap is only run for candidates that
+     pass the cheaper checks above.
+
+2. Among eligible candidates the best ``selection_metric`` wins (highest
+   silhouette or Calinski-Harabasz, lowest Davies-Bouldin). Ties go to
+   fewer segments, then to the algorithm name, then to the lower candidate
+   id.
+
+3. If no candidate is eligible, the best metric among candidates with at
+   least two segments is chosen, the model is flagged
+   ``selection_fallback`` and the reason is logged as a warning and kept in
+   ``selection_note``.
+
+Segment ids
+-----------
+Segments are numbered ``1..k`` by the centroid's ``monetary`` value in
+original units, largest first (by size, largest first, when ``monetary`` is
+not used); ties fall back on size, then on the fit order. With a previous
+model, :func:`match_segment_ids` keeps the previous id of every matched
+segment instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .algorithms import DeployedModel
+from .config import SegmentationConfig
+
+__all__ = [
+    "SELECTION_RULE",
+    "Candidate",
+    "SelectionOutcome",
+    "cheap_rejections",
+    "describe_selection_rule",
+    "match_segment_ids",
+    "metric_sort_value",
+    "order_segments",
+    "select_candidate",
+]
+
+logger = logging.getLogger(__name__)
+
+_METRIC_WORDS = {
+    "silhouette": "highest silhouette score",
+    "davies_bouldin": "lowest Davies-Bouldin index",
+    "calinski_harabasz": "highest Calinski-Harabasz score",
+}
+_HIGHER_IS_BETTER = {
+    "silhouette": True,
+    "davies_bouldin": False,
+    "calinski_harabasz": True,
+}
+
+
+def describe_selection_rule(config: SegmentationConfig) -> str:
+    """Human-readable selection rule with the settings of ``config``.
+
+    Parameters
+    ----------
+    config : SegmentationConfig
+
+    Returns
+    -------
+    str
+    """
+    metric = _METRIC_WORDS[config.selection_metric]
+    if config.bootstrap_samples > 0:
+        stability = (
+            f"; mean adjusted Rand index over {config.bootstrap_samples} "
+            f"bootstrap refits >= {config.stability_floor:g} (stability_floor)"
+        )
+    else:
+        stability = "; stability not checked (bootstrap_samples = 0)"
+    return (
+        "Each candidate is deployed as a nearest-centroid model (density "
+        "algorithms send customers beyond the 95th-percentile radius of their "
+        "nearest cluster to outlier segment 0) and judged on those labels. "
+        f"Eligible: fit succeeded; {config.k_min} <= segments <= {config.k_max} "
+        "(k_min, k_max; segment 0 not counted); every segment holds >= "
+        f"{config.min_segment_share:.1%} of customers (min_segment_share)"
+        f"{stability}. Chosen: the eligible candidate with the {metric} "
+        f"(selection_metric = {config.selection_metric}); ties go to fewer "
+        "segments, then algorithm name, then candidate id. If none is "
+        f"eligible: the {metric} among candidates with at least 2 segments, "
+        "flagged selection_fallback = true."
+    )
+
+
+#: The selection rule with the default settings.
+SELECTION_RULE: str = describe_selection_rule(SegmentationConfig())
+
+
+@dataclass
+class Candidate:
+    """One evaluated candidate; the exported fields match the registry.
+
+    Attributes
+    ----------
+    candidate_id : int
+        1-based position in the candidate grid.
+    algorithm : str
+    parameters : dict
+        Resolved hyperparameters (JSON-serializable).
+    k : int
+        Number of centroids (segments, without the outlier segment).
+    silhouette, davies_bouldin, calinski_harabasz, inertia : float
+        Metrics of the deployed labels (NaN when undefined).
+    smallest_segment_share, noise_share : float
+    stability_ari : float or None
+        Mean bootstrap ARI, None when not computed.
+    fit_seconds : float
+    problem : str or None
+        Why the fit is unusable, if it is.
+    is_eligible, is_selected : bool
+    rejection_reason : str or None
+    deployed : DeployedModel or None
+        Nearest-centroid model in the scaled space (not exported).
+    fit_centroids : ndarray or None
+        Centroids in the fitting space (not exported).
+    sizes : ndarray or None
+        Customers per centroid (not exported).
+    jaccard : ndarray or None
+        Mean bootstrap Jaccard per centroid (not exported).
+    """
+
+    candidate_id: int
+    algorithm: str
+    parameters: dict[str, Any]
+    k: int
+    silhouette: float = math.nan
+    davies_bouldin: float = math.nan
+    calinski_harabasz: float = math.nan
+    inertia: float = math.nan
+    smallest_segment_share: float = math.nan
+    noise_share: float = math.nan
+    stability_ari: float | None = None
+    fit_seconds: float = 0.0
+    problem: str | None = None
+    is_eligible: bool = False
+    rejection_reason: str | None = None
+    is_selected: bool = False
+    deployed: DeployedModel | None = field(default=None, repr=False)
+    fit_centroids: np.ndarray | None = field(default=None, repr=False)
+    sizes: np.ndarray | None = field(default=None, repr=False)
+    jaccard: np.ndarray | None = field(default=None, repr=False)
+
+    def metric(self, name: str) -> float:
+        """Value of the metric ``name``."""
+        return float(getattr(self, name))
+
+    @property
+    def parameters_json(self) -> str:
+        """Canonical JSON of the parameters."""
+        return json.dumps(self.parameters, sort_keys=True)
+
+    def to_record(self) -> dict[str, Any]:
+        """Registry record of the candidate (NaN metrics become null)."""
+
+        def number(value: float | None) -> float | None:
+            if value is None or not math.isfinite(value):
+                return None
+            return float(value)
+
+        return {
+            "candidate_id": int(self.candidate_id),
+            "algorithm": self.algorithm,
+            "parameters_json": self.parameters_json,
+            "k": int(self.k),
+            "silhouette": number(self.silhouette),
+            "davies_bouldin": number(self.davies_bouldin),
+            "calinski_harabasz": number(self.calinski_harabasz),
+            "inertia": number(self.inertia),
+            "smallest_segment_share": number(self.smallest_segment_share),
+            "noise_share": number(self.noise_share),
+            "stability_ari": number(self.stability_ari),
+            "fit_seconds": float(self.fit_seconds),
+            "is_eligible": bool(self.is_eligible),
+            "rejection_reason": self.rejection_reason,
+            "is_selected": bool(self.is_selected),
+        }
+
+
+def metric_sort_value(candidate: Candidate, metric: str) -> float:
+    """Sort key of the metric: smaller is better, NaN sorts last."""
+    value = candidate.metric(metric)
+    if not math.isfinite(value):
+        return math.inf
+    return -value if _HIGHER_IS_BETTER[metric] else value
+
+
+def _rank_key(candidate: Candidate, metric: str) -> tuple[float, int, str, int]:
+    return (
+        metric_sort_value(candidate, metric),
+        candidate.k,
+        candidate.algorithm,
+        candidate.candidate_id,
+    )
+
+
+def _below(value: float, limit: float, *, percent: bool) -> str:
+    """``"value < limit"`` with enough decimals that the two differ."""
+    left = right = ""
+    for decimals in range(1 if percent else 2, 7):
+        spec = f".{decimals}{'%' if percent else 'f'}"
+        left, right = format(value, spec), format(limit, spec)
+        if left != right:
+            break
+    return f"{left} < {right}"
+
+
+def cheap_rejections(candidate: Candidate, config: SegmentationConfig) -> list[str]:
+    """Reasons, other than stability, why ``candidate`` is not eligible."""
+    reasons: list[str] = []
+    if candidate.problem:
+        reasons.append(candidate.problem)
+    if candidate.k < config.k_min:
+        reasons.append(f"{candidate.k} segments < k_min={config.k_min}")
+    elif candidate.k > config.k_max:
+        reasons.append(f"{candidate.k} segments > k_max={config.k_max}")
+    share = candidate.smallest_segment_share
+    if candidate.k > 0 and math.isfinite(share) and share < config.min_segment_share:
+        limit = config.min_segment_share
+        reasons.append("smallest segment " + _below(share, limit, percent=True))
+    if candidate.k > 0 and not math.isfinite(candidate.metric(config.selection_metric)):
+        reasons.append(f"{config.selection_metric} undefined")
+    return reasons
+
+
+@dataclass(frozen=True)
+class SelectionOutcome:
+    """Result of applying the selection rule.
+
+    Attributes
+    ----------
+    selected : Candidate or None
+        None only when no candidate has two or more segments.
+    fallback : bool
+        True when no candidate was eligible.
+    note : str or None
+        Explanation of a fallback.
+    """
+
+    selected: Candidate | None
+    fallback: bool
+    note: str | None
+
+
+def select_candidate(
+    candidates: Sequence[Candidate], config: SegmentationConfig
+) -> SelectionOutcome:
+    """Apply the selection rule (see the module docstring).
+
+    Candidates must already carry their metrics and, when bootstrap is on,
+    ``stability_ari`` for those passing :func:`cheap_rejections`. Sets
+    ``is_eligible``, ``rejection_reason`` and ``is_selected`` on each.
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+    config : SegmentationConfig
+
+    Returns
+    -------
+    SelectionOutcome
+    """
+    metric = config.selection_metric
+    for candidate in candidates:
+        reasons = cheap_rejections(candidate, config)
+        if config.bootstrap_samples > 0 and not reasons:
+            ari = candidate.stability_ari
+            if ari is None or not math.isfinite(ari):
+                reasons.append("stability not measured")
+            elif ari < config.stability_floor:
+                floor = config.stability_floor
+                reasons.append("stability ARI " + _below(ari, floor, percent=False))
+        candidate.is_eligible = not reasons
+        candidate.rejection_reason = "; ".join(reasons) if reasons else None
+        candidate.is_selected = False
+    eligible = [c for c in candidates if c.is_eligible]
+    if eligible:
+        best = min(eligible, key=lambda c: _rank_key(c, metric))
+        best.is_selected = True
+        return SelectionOutcome(best, False, None)
+    pool = [
+        c
+        for c in candidates
+        if c.k >= 2 and c.deployed is not None and math.isfinite(c.metric(metric))
+    ]
+    if not pool:
+        logger.warning("no candidate has two or more usable segments")
+        return SelectionOutcome(None, True, None)
+    best = min(pool, key=lambda c: _rank_key(c, metric))
+    best.is_selected = True
+    note = (
+        f"No candidate met the selection rule ({len(candidates)} tried); fell "
+        f"back to the best {metric} among {len(pool)} candidates with at least "
+        f"2 segments: {best.algorithm} {best.parameters_json} with {best.k} "
+        f"segments, rejected because: {best.rejection_reason}."
+    )
+    logger.warning(note)
+    return SelectionOutcome(best, True, note)
+
+
+def order_segments(
+    centroids_original: np.ndarray,
+    sizes: np.ndarray,
+    features_used: Sequence[str],
+) -> list[int]:
+    """Order of centroid indices that gives segment ids ``1..k``.
+
+    Parameters
+    ----------
+    centroids_original : ndarray of shape (k, n_features)
+        Centroids in original units.
+    sizes : ndarray of shape (k,)
+        Customers per centroid.
+    features_used : sequence of str
+        Column names of ``centroids_original``.
+
+    Returns
+    -------
+    list of int
+        Centroid indices; the first gets segment id 1. Sorted by monetary
+        value descending when ``monetary`` is used, else by size descending;
+        ties broken by size, then index.
+    """
+    k = centroids_original.shape[0]
+    sizes = np.asarray(sizes)
+    if "monetary" in features_used:
+        column = list(features_used).index("monetary")
+        monetary = centroids_original[:, column]
+        return sorted(range(k), key=lambda i: (-monetary[i], -int(sizes[i]), i))
+    return sorted(range(k), key=lambda i: (-int(sizes[i]), i))
+
+
+def match_segment_ids(
+    previous_centroids: Mapping[int, Sequence[float]],
+    new_centroids: Sequence[Sequence[float]] | np.ndarray,
+) -> dict[int, int]:
+    """Give new centroids the ids of the closest previous centroids.
+
+    The one-to-one assignment minimising the total Euclidean distance
+    (:func:`scipy.optimize.linear_sum_assignment`) is used; new centroids
+    left unmatched (when there are more new than previous segments) get
+    ids after the largest previous id, in their row order.
+
+    Parameters
+    ----------
+    previous_centroids : mapping of int to sequence of float
+        Previous segment id to its centroid, over the same features (and in
+        the same space) as ``new_centroids``.
+    new_centroids : array-like of shape (k_new, n_features)
+        New centroids, one per row.
+
+    Returns
+    -------
+    dict of int to int
+        Row index of each new centroid to its segment id.
+    """
+    new = np.asarray(new_centroids, dtype=np.float64)
+    if new.ndim != 2:
+        raise ValueError("new_centroids must be a 2-D array (one centroid per row)")
+    previous_ids = sorted(int(i) for i in previous_centroids)
+    mapping: dict[int, int] = {}
+    if previous_ids:
+        previous = np.asarray(
+            [np.asarray(previous_centroids[i], dtype=np.float64) for i in previous_ids]
+        )
+        if previous.shape[1] != new.shape[1]:
+            raise ValueError(
+                f"previous centroids have {previous.shape[1]} features, new "
+                f"centroids {new.shape[1]}"
+            )
+        diff = new[:, None, :] - previous[None, :, :]
+        cost = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        rows, cols = linear_sum_assignment(cost)
+        mapping = {
+            int(r): previous_ids[int(c)] for r, c in zip(rows, cols, strict=True)
+        }
+    next_id = (max(previous_ids) if previous_ids else 0) + 1
+    for row in range(new.shape[0]):
+        if row not in mapping:
+            mapping[row] = next_id
+            next_id += 1
+    return dict(sorted(mapping.items()))

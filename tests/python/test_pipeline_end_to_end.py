@@ -1,0 +1,162 @@
+"""`dbt build` end to end on generated data with planted personas.
+
+One module-scoped build (and a second one for determinism) on ~2,000
+generated customers; the checks read the warehouse it leaves behind.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+from pipeline import dbt, generate_data
+from sklearn.metrics import adjusted_rand_score
+
+CUSTOMERS = 2000
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    base = tmp_path_factory.mktemp("generated")
+    raw = generate_data(base, customers=CUSTOMERS, seed=7)
+    manifest = json.loads((base / "ground_truth" / "manifest.json").read_text())
+    truth_csv = base / "ground_truth" / "customer_personas.csv"
+    return {"base": base, "raw": raw, "manifest": manifest, "truth_csv": truth_csv}
+
+
+@pytest.fixture(scope="module")
+def build(generated):
+    run = dbt(
+        "build",
+        generated["base"] / "first",
+        {"raw_transactions": f"{generated['raw']}/*.csv.gz"},
+    )
+    assert run.returncode == 0, run.output[-5000:]
+    return run
+
+
+def test_every_line_is_staged_or_rejected(build, generated):
+    manifest = generated["manifest"]
+    read, staged, rejected = build.query(
+        "select sum(lines_read), sum(lines_staged), sum(lines_rejected) from source_file_loads"
+    )[0]
+    assert read == manifest["lines"]["total"]
+    assert read == staged + rejected
+    (staged_view,) = build.query(
+        "select count(*) from stg_online_retail__transaction_lines"
+    )[0]
+    (rejects_table,) = build.query("select count(*) from transaction_rejects")[0]
+    assert (staged_view, rejects_table) == (staged, rejected)
+
+
+def test_planted_dirt_lands_in_rejects_with_its_reason(build, generated):
+    malformed = generated["manifest"]["lines"]["malformed"]
+    reasons = dict(
+        build.query(
+            "select reject_reason, count(*) from transaction_rejects group by 1"
+        )
+    )
+    assert reasons.get("wrong_field_count", 0) == malformed["missing_field"]
+    assert reasons.get("unparseable_quantity", 0) == malformed["bad_quantity"]
+    assert reasons.get("unparseable_invoice_date", 0) == malformed["bad_date"]
+    assert reasons.get("malformed_quoting", 0) == malformed["broken_quoting"]
+    assert (
+        reasons.get("duplicate_line", 0) == generated["manifest"]["lines"]["duplicate"]
+    )
+    # each planted malformed line is quarantined at its own file and line
+    planted = {
+        (entry["file"], entry["line"])
+        for entry in generated["manifest"]["malformed_lines"]
+    }
+    found = {
+        (path.rsplit("/", 1)[-1], line)
+        for path, line in build.query(
+            "select source_file, source_line_number from transaction_rejects "
+            "where reject_reason != 'duplicate_line'"
+        )
+    }
+    assert planted == found
+
+
+def test_customer_ids_are_clean_strings(build):
+    (dirty,) = build.query(
+        "select count(*) from stg_online_retail__transaction_lines where customer_id like '%.%'"
+    )[0]
+    assert dirty == 0
+
+
+def test_every_featurized_customer_has_exactly_one_segment(build):
+    features, segmented, distinct = build.query(
+        "select (select count(*) from customer_features), count(*), count(distinct customer_id) "
+        "from customer_segments"
+    )[0]
+    assert features == segmented == distinct
+    (shares,) = build.query("select sum(customer_share) from segment_profiles")[0]
+    assert shares == pytest.approx(1.0)
+
+
+def test_selected_model_recovers_the_planted_personas(build, generated):
+    rows = build.query(
+        f"select s.segment_id, t.persona from customer_segments s "
+        f"join read_csv('{generated['truth_csv']}', all_varchar = true) t using (customer_id)"
+    )
+    assert len(rows) > 0.9 * CUSTOMERS
+    ari = adjusted_rand_score([r[1] for r in rows], [r[0] for r in rows])
+    assert ari >= 0.8, f"adjusted Rand index {ari:.3f} against the planted personas"
+
+
+def test_selected_model_respects_the_selection_rule(build):
+    (k, smallest, selected) = build.query(
+        "select k, smallest_segment_share, "
+        "(select count(*) from segmentation_model_evaluation where is_selected) "
+        "from segmentation_model_evaluation where is_selected"
+    )[0]
+    assert selected == 1
+    assert 3 <= k <= 8
+    assert smallest >= 0.02
+
+
+def test_sql_scoring_matches_the_python_reference(build):
+    from segmentation import score
+
+    with_model = build.query("select * from segmentation_models")
+    assert len(with_model) == 1
+    import duckdb
+
+    with duckdb.connect(str(build.warehouse), read_only=True) as con:
+        model_row = con.sql("select * from segmentation_models").arrow()
+        if isinstance(model_row, pa.RecordBatchReader):
+            model_row = model_row.read_all()
+        features = con.sql(
+            "select * from customer_features order by customer_id"
+        ).arrow()
+        if isinstance(features, pa.RecordBatchReader):
+            features = features.read_all()
+        sql_segments = dict(
+            con.sql("select customer_id, segment_id from customer_segments").fetchall()
+        )
+    segment_id, *_ = score(features, model_row.to_pylist()[0])
+    ids = features.column("customer_id").to_pylist()
+    mismatched = [
+        c for c, s in zip(ids, segment_id, strict=True) if sql_segments[c] != int(s)
+    ]
+    assert mismatched == []
+
+
+def test_same_input_and_settings_give_the_same_segments(build, generated):
+    again = dbt(
+        "build",
+        generated["base"] / "second",
+        {"raw_transactions": f"{generated['raw']}/*.csv.gz"},
+    )
+    assert again.returncode == 0, again.output[-5000:]
+    segments = "select customer_id, segment_id, distance_to_centroid from customer_segments order by 1"
+    assert build.query(segments) == again.query(segments)
+    metrics = (
+        "select candidate_id, algorithm, k, silhouette, davies_bouldin, calinski_harabasz, "
+        "inertia, stability_ari, is_selected from segmentation_model_evaluation order by 1"
+    )
+    assert build.query(metrics) == again.query(metrics)
+    version = "select model_version from segmentation_models"
+    assert build.query(version) == again.query(version)

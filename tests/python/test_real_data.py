@@ -1,0 +1,62 @@
+"""`dbt build` on the real UCI Online Retail data in ../shared/data."""
+
+from __future__ import annotations
+
+import glob
+
+import pytest
+from pipeline import REAL_DATA_GLOB, dbt
+
+pytestmark = [
+    pytest.mark.real_data,
+    pytest.mark.skipif(
+        not glob.glob(str(REAL_DATA_GLOB)),
+        reason="../shared/data/online_retail is not beside the project",
+    ),
+]
+
+REAL_LINES = 541_909
+
+
+@pytest.fixture(scope="module")
+def real_build(tmp_path_factory):
+    run = dbt(
+        "build",
+        tmp_path_factory.mktemp("real"),
+        {"raw_transactions": str(REAL_DATA_GLOB)},
+    )
+    assert run.returncode == 0, run.output[-5000:]
+    return run
+
+
+def test_every_real_line_is_accounted_for(real_build):
+    files, read, staged, rejected = real_build.query(
+        "select count(*), sum(lines_read), sum(lines_staged), sum(lines_rejected) from source_file_loads"
+    )[0]
+    assert files == 305
+    assert read == REAL_LINES
+    assert staged + rejected == REAL_LINES
+    # the exact duplicates of the real data are the only rejects
+    assert dict(
+        real_build.query(
+            "select reject_reason, count(*) from transaction_rejects group by 1"
+        )
+    ) == {"duplicate_line": 5268}
+
+
+def test_real_data_features(real_build):
+    customers, min_recency, as_of = real_build.query(
+        "select count(*), min(recency_days), max(as_of_date)::varchar from customer_features"
+    )[0]
+    # 4,372 ids appear in the data; those with no product sale are not featurized
+    assert 4300 <= customers <= 4372
+    assert min_recency == 1
+    assert as_of == "2011-12-10"
+
+
+def test_real_data_model_is_actionable(real_build):
+    segments, smallest = real_build.query(
+        "select count(*), min(customer_share) from segment_profiles where segment_id != 0"
+    )[0]
+    assert segments >= 3
+    assert smallest >= 0.02

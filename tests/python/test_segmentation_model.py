@@ -1,0 +1,693 @@
+"""End-to-end fitting, the registry row and scoring from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+import segmentation.algorithms as algorithms_module
+import segmentation.evaluation as evaluation_module
+from segmentation import (
+    ConfigError,
+    SegmentationConfig,
+    SegmentationError,
+    SegmentationResult,
+    fit_segmentation,
+    score,
+)
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+# Small bootstrap and samples keep the whole file to a few seconds per fit.
+FAST = {"bootstrap_samples": 3, "sample_size": 1500}
+
+EXPECTED_SCHEMA = pa.schema(
+    [
+        ("model_version", pa.string()),
+        ("data_fingerprint", pa.string()),
+        ("trained_at", pa.timestamp("us", tz="UTC")),
+        ("training_cutoff_date", pa.date32()),
+        ("training_customers", pa.int64()),
+        ("settings_json", pa.string()),
+        ("algorithm", pa.string()),
+        ("parameters_json", pa.string()),
+        ("n_segments", pa.int32()),
+        ("has_outlier_segment", pa.bool_()),
+        ("selection_rule", pa.string()),
+        ("selection_fallback", pa.bool_()),
+        ("selection_note", pa.string()),
+        ("features_used", pa.list_(pa.string())),
+        (
+            "features_dropped",
+            pa.list_(pa.struct([("feature", pa.string()), ("reason", pa.string())])),
+        ),
+        (
+            "transform",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("feature", pa.string()),
+                        ("position", pa.int32()),
+                        ("impute_value", pa.float64()),
+                        ("log_transform", pa.bool_()),
+                        ("clip_low", pa.float64()),
+                        ("clip_high", pa.float64()),
+                        ("center", pa.float64()),
+                        ("scale", pa.float64()),
+                        ("quantile_knots", pa.list_(pa.float64())),
+                    ]
+                )
+            ),
+        ),
+        (
+            "centroids",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("segment_id", pa.int32()),
+                        ("feature", pa.string()),
+                        ("centroid_scaled", pa.float64()),
+                        ("centroid_original", pa.float64()),
+                    ]
+                )
+            ),
+        ),
+        (
+            "segments",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("segment_id", pa.int32()),
+                        ("size", pa.int64()),
+                        ("share", pa.float64()),
+                        ("radius", pa.float64()),
+                        ("jaccard_stability", pa.float64()),
+                        ("is_unstable", pa.bool_()),
+                    ]
+                )
+            ),
+        ),
+        (
+            "candidates",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("candidate_id", pa.int32()),
+                        ("algorithm", pa.string()),
+                        ("parameters_json", pa.string()),
+                        ("k", pa.int32()),
+                        ("silhouette", pa.float64()),
+                        ("davies_bouldin", pa.float64()),
+                        ("calinski_harabasz", pa.float64()),
+                        ("inertia", pa.float64()),
+                        ("smallest_segment_share", pa.float64()),
+                        ("noise_share", pa.float64()),
+                        ("stability_ari", pa.float64()),
+                        ("fit_seconds", pa.float64()),
+                        ("is_eligible", pa.bool_()),
+                        ("rejection_reason", pa.string()),
+                        ("is_selected", pa.bool_()),
+                    ]
+                )
+            ),
+        ),
+        (
+            "reference_distributions",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("feature", pa.string()),
+                        ("bin_edges", pa.list_(pa.float64())),
+                        ("shares", pa.list_(pa.float64())),
+                    ]
+                )
+            ),
+        ),
+    ]
+)
+
+
+def _segments_in_table_order(result: SegmentationResult, table: pa.Table) -> np.ndarray:
+    labels = result.labels
+    return np.array([labels[c] for c in table.column("customer_id").to_pylist()])
+
+
+@pytest.fixture(scope="module")
+def blob_result(segmentation_blobs: tuple[pa.Table, np.ndarray]) -> SegmentationResult:
+    table, _ = segmentation_blobs
+    return fit_segmentation(
+        table,
+        SegmentationConfig.from_dict({"bootstrap_samples": 3}),
+        training_cutoff_date=dt.date(2011, 12, 10),
+    )
+
+
+@pytest.fixture(scope="module")
+def customer_result(segmentation_customers: pa.Table) -> SegmentationResult:
+    return fit_segmentation(segmentation_customers, SegmentationConfig.from_dict(FAST))
+
+
+def _noisy_blobs(
+    build: Callable[..., pa.Table],
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    X, truth = make_blobs(
+        n_samples=1900,
+        centers=4,
+        n_features=10,
+        cluster_std=0.6,
+        center_box=(-10.0, 10.0),
+        random_state=3,
+    )
+    noise = np.random.default_rng(3).uniform(-25.0, 25.0, size=(100, 10))
+    is_noise = np.r_[np.zeros(1900, dtype=bool), np.ones(100, dtype=bool)]
+    return build(np.vstack([X, noise])), truth, is_noise
+
+
+# --------------------------------------------------------------------------
+# Quality on known structure
+
+
+def test_blobs_are_recovered(
+    blob_result: SegmentationResult, segmentation_blobs: tuple[pa.Table, np.ndarray]
+) -> None:
+    table, truth = segmentation_blobs
+    segments = _segments_in_table_order(blob_result, table)
+    row = blob_result.registry_row
+    assert row["n_segments"] == 4
+    assert not row["selection_fallback"]
+    assert adjusted_rand_score(truth, segments) >= 0.9
+    inside = segments > 0
+    assert adjusted_rand_score(truth[inside], segments[inside]) >= 0.99
+
+
+def test_every_customer_is_assigned(
+    blob_result: SegmentationResult, segmentation_blobs: tuple[pa.Table, np.ndarray]
+) -> None:
+    table, _ = segmentation_blobs
+    assert len(blob_result.labels) == table.num_rows
+    assert set(blob_result.labels) == set(table.column("customer_id").to_pylist())
+    ids = {s["segment_id"] for s in blob_result.registry_row["segments"]}
+    assert set(np.unique(blob_result.segment_ids)) <= ids
+
+
+def test_kmeans_candidates_cover_the_k_range(blob_result: SegmentationResult) -> None:
+    kmeans = [c for c in blob_result.candidates if c.algorithm == "kmeans"]
+    assert sorted(c.k for c in kmeans) == list(range(3, 9))
+    for candidate in kmeans:
+        assert 3 <= candidate.k <= 8
+        assert candidate.noise_share == 0.0
+        assert candidate.deployed is not None
+        assert candidate.deployed.radii is None
+
+
+def test_hdbscan_noise_lands_in_segment_zero(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+) -> None:
+    table, truth, is_noise = _noisy_blobs(segmentation_table_from_matrix)
+    config = SegmentationConfig.from_dict(
+        {"algorithms": ["hdbscan"], "bootstrap_samples": 2}
+    )
+    result = fit_segmentation(table, config)
+    segments = _segments_in_table_order(result, table)
+    row = result.registry_row
+    assert row["algorithm"] == "hdbscan"
+    assert row["has_outlier_segment"]
+    assert np.mean(segments[is_noise] == 0) >= 0.9
+    assert np.mean(segments[~is_noise] == 0) <= 0.1
+    kept = ~is_noise & (segments > 0)
+    assert adjusted_rand_score(truth[kept[~is_noise]], segments[kept]) >= 0.99
+    zero = [s for s in row["segments"] if s["segment_id"] == 0]
+    assert len(zero) == 1
+    assert zero[0]["radius"] is None
+    assert zero[0]["size"] == int(np.sum(segments == 0))
+    assert all(s["radius"] > 0 for s in row["segments"] if s["segment_id"] > 0)
+    assert row["n_segments"] == len(row["segments"]) - 1
+    selected = next(c for c in row["candidates"] if c["is_selected"])
+    assert selected["noise_share"] > 0
+    # scoring from the row reproduces the outliers too
+    scored, distance, _, _ = score(table, row)
+    np.testing.assert_array_equal(scored, segments)
+    radius = {s["segment_id"]: s["radius"] for s in row["segments"]}
+    outliers = scored == 0
+    assert np.all(
+        distance[~outliers] <= np.array([radius[s] for s in scored[~outliers]])
+    )
+
+
+def test_dbscan_candidates_deploy_with_radii(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+) -> None:
+    table, _, is_noise = _noisy_blobs(segmentation_table_from_matrix)
+    config = SegmentationConfig.from_dict(
+        {"algorithms": ["dbscan"], "bootstrap_samples": 2}
+    )
+    result = fit_segmentation(table, config)
+    row = result.registry_row
+    assert [c["algorithm"] for c in row["candidates"]] == ["dbscan"] * 3
+    for candidate in row["candidates"]:
+        params = json.loads(candidate["parameters_json"])
+        assert params["eps"] > 0
+        assert params["eps_quantile"] in (0.8, 0.9, 0.95)
+    assert row["n_segments"] == 4
+    assert row["has_outlier_segment"]
+    segments = _segments_in_table_order(result, table)
+    assert np.mean(segments[is_noise] == 0) >= 0.9
+
+
+def test_fallback_when_no_candidate_is_eligible(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    X, _ = make_blobs(
+        n_samples=800, centers=2, n_features=10, cluster_std=0.5, random_state=5
+    )
+    config = SegmentationConfig.from_dict(
+        {"algorithms": ["hdbscan"], "bootstrap_samples": 2, "k_min": 3}
+    )
+    with caplog.at_level("WARNING", logger="segmentation"):
+        result = fit_segmentation(segmentation_table_from_matrix(X), config)
+    row = result.registry_row
+    assert row["selection_fallback"] is True
+    assert "No candidate" in row["selection_note"]
+    assert row["n_segments"] == 2
+    assert not any(c["is_eligible"] for c in row["candidates"])
+    assert sum(c["is_selected"] for c in row["candidates"]) == 1
+    assert all("k_min=3" in c["rejection_reason"] for c in row["candidates"])
+    assert any(r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_min_segment_share_is_respected_end_to_end(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+) -> None:
+    # three big blobs and a small one holding 3% of the customers
+    X, _ = make_blobs(
+        n_samples=[600, 600, 600, 56],
+        n_features=10,
+        cluster_std=0.5,
+        center_box=(-10.0, 10.0),
+        random_state=9,
+    )
+    config = SegmentationConfig.from_dict(
+        {
+            "algorithms": ["kmeans"],
+            "min_segment_share": 0.05,
+            "k_min": 3,
+            "k_max": 5,
+            "bootstrap_samples": 2,
+        }
+    )
+    result = fit_segmentation(segmentation_table_from_matrix(X), config)
+    row = result.registry_row
+    assert row["n_segments"] == 3
+    assert min(s["share"] for s in row["segments"]) >= 0.05
+    four = next(c for c in row["candidates"] if c["k"] == 4)
+    assert not four["is_eligible"]
+    assert four["rejection_reason"].startswith("smallest segment 3.0% < 5.0%")
+
+
+# --------------------------------------------------------------------------
+# Determinism and reproducible scoring
+
+
+def test_fit_is_deterministic_and_order_independent(
+    segmentation_customers: pa.Table, customer_result: SegmentationResult
+) -> None:
+    shuffled = segmentation_customers.take(
+        np.random.default_rng(0).permutation(segmentation_customers.num_rows)
+    )
+    # as the dbt model gets it: duckdb 1.5's relation.arrow() is a batch reader
+    reader = duckdb.connect().from_arrow(shuffled).arrow()
+    assert isinstance(reader, pa.RecordBatchReader)
+    again = fit_segmentation(reader, SegmentationConfig.from_dict(FAST))
+    assert again.model_version == customer_result.model_version
+    assert again.labels == customer_result.labels
+    first = customer_result.registry_row
+    second = again.registry_row
+    for key in ("centroids", "segments", "transform", "reference_distributions"):
+        assert second[key] == first[key], key
+
+    def without_time(row: dict) -> list[dict]:
+        return [
+            {k: v for k, v in c.items() if k != "fit_seconds"}
+            for c in row["candidates"]
+        ]
+
+    assert without_time(second) == without_time(first)
+
+
+def test_model_version_depends_on_data_and_settings(
+    segmentation_customers: pa.Table, customer_result: SegmentationResult
+) -> None:
+    row = customer_result.registry_row
+    assert re.fullmatch(r"[0-9a-f]{16}", row["model_version"])
+    assert re.fullmatch(r"[0-9a-f]{64}", row["data_fingerprint"])
+    other_settings = fit_segmentation(
+        segmentation_customers,
+        SegmentationConfig.from_dict(dict(FAST, algorithms=["kmeans"])),
+    )
+    assert other_settings.registry_row["data_fingerprint"] == row["data_fingerprint"]
+    assert other_settings.model_version != customer_result.model_version
+
+
+def test_score_agrees_with_the_training_labels(
+    segmentation_customers: pa.Table, customer_result: SegmentationResult
+) -> None:
+    row = customer_result.to_arrow().to_pylist()[0]
+    segment, distance, second, second_distance = score(segmentation_customers, row)
+    expected = _segments_in_table_order(customer_result, segmentation_customers)
+    np.testing.assert_array_equal(segment, expected)
+    assert segment.dtype == np.int32
+    assert np.all(second_distance >= distance)
+    assert np.all(second != segment)
+    # the distances are those the result reports, in its own (sorted) order
+    order = np.argsort(segmentation_customers.column("customer_id").to_numpy())
+    np.testing.assert_allclose(distance[order], customer_result.distances)
+
+
+def test_sql_scoring_reproduces_the_labels(
+    segmentation_customers: pa.Table, customer_result: SegmentationResult
+) -> None:
+    row = customer_result.to_arrow().to_pylist()[0]
+    assert all(t["quantile_knots"] is None for t in row["transform"])  # robust scaler
+    features = row["features_used"]
+    con = duckdb.connect()
+    con.register("raw", segmentation_customers.select(["customer_id", *features]))
+    con.register(
+        "params",
+        pa.Table.from_pylist(
+            [
+                {k: v for k, v in t.items() if k != "quantile_knots"}
+                for t in row["transform"]
+            ]
+        ),
+    )
+    con.register("centroids", pa.Table.from_pylist(row["centroids"]))
+    con.register("segments", pa.Table.from_pylist(row["segments"]))
+    sql = f"""
+        with long as (
+            select * from raw
+            unpivot include nulls (x for feature in ({", ".join(features)}))
+        ),
+        imputed as (
+            select l.customer_id, p.*, coalesce(l.x, p.impute_value) as x
+            from long as l inner join params as p on l.feature = p.feature
+        ),
+        scaled as (
+            select
+                customer_id,
+                feature,
+                (least(greatest(
+                    case when log_transform then sign(x) * ln(1 + abs(x)) else x end,
+                    clip_low), clip_high) - center) / scale as z
+            from imputed
+        ),
+        distances as (
+            select s.customer_id, c.segment_id,
+                sqrt(sum((s.z - c.centroid_scaled) ** 2)) as distance
+            from scaled as s inner join centroids as c on s.feature = c.feature
+            group by all
+        ),
+        nearest as (
+            select customer_id, arg_min(segment_id, distance) as segment_id,
+                min(distance) as distance
+            from distances group by customer_id
+        )
+        select n.customer_id,
+            case when n.distance > s.radius then 0 else n.segment_id end as segment_id
+        from nearest as n inner join segments as s on n.segment_id = s.segment_id
+        order by n.customer_id
+    """
+    scored = con.sql(sql).fetchall()
+    assert len(scored) == segmentation_customers.num_rows
+    labels = customer_result.labels
+    mismatches = [c for c, s in scored if labels[c] != s]
+    assert mismatches == []
+
+
+def test_score_handles_new_customers_with_nulls(
+    customer_result: SegmentationResult,
+) -> None:
+    row = customer_result.registry_row
+    features = row["features_used"]
+    new = pa.table(
+        {f: pa.array([None, 1e9, -1e9], type=pa.float64()) for f in features}
+    )
+    segment, distance, _, _ = score(new, row)
+    assert set(segment.tolist()) <= {s["segment_id"] for s in row["segments"]}
+    assert np.all(np.isfinite(distance))
+    with pytest.raises(SegmentationError, match="lacks the model's features"):
+        score(new.drop_columns([features[0]]), row)
+
+
+# --------------------------------------------------------------------------
+# The registry row
+
+
+def test_to_arrow_schema_matches_the_spec_exactly(
+    customer_result: SegmentationResult,
+) -> None:
+    table = customer_result.to_arrow()
+    assert table.num_rows == 1
+    assert table.schema.equals(EXPECTED_SCHEMA), table.schema
+    assert table.schema.names == EXPECTED_SCHEMA.names
+
+
+def test_registry_row_contents(blob_result: SegmentationResult) -> None:
+    row = blob_result.to_arrow().to_pylist()[0]
+    features = row["features_used"]
+    k = row["n_segments"]
+    assert row["training_customers"] == 2000
+    assert row["training_cutoff_date"] == dt.date(2011, 12, 10)
+    assert row["trained_at"].tzinfo is not None
+    assert json.loads(row["settings_json"]) == blob_result.config.to_dict()
+    assert json.loads(row["parameters_json"])["pca"] is None
+    assert "3 <= segments <= 8" in row["selection_rule"]
+    assert len(row["centroids"]) == k * len(features)
+    assert {c["segment_id"] for c in row["centroids"]} == set(range(1, k + 1))
+    assert [t["feature"] for t in row["transform"]] == features
+    assert [t["position"] for t in row["transform"]] == list(range(len(features)))
+    dropped = {d["feature"] for d in row["features_dropped"]}
+    assert dropped.isdisjoint(features)
+    assert dropped | set(features) == set(blob_result.config.features)
+    assert sum(s["share"] for s in row["segments"]) == pytest.approx(1.0)
+    assert sum(s["size"] for s in row["segments"]) == 2000
+    ids = [c["candidate_id"] for c in row["candidates"]]
+    assert ids == sorted(ids) == list(range(1, len(ids) + 1))
+    assert sum(c["is_selected"] for c in row["candidates"]) == 1
+    selected = next(c for c in row["candidates"] if c["is_selected"])
+    assert selected["algorithm"] == row["algorithm"]
+    assert selected["is_eligible"]
+    assert selected["rejection_reason"] is None
+    assert selected["stability_ari"] >= 0.6
+    assert [r["feature"] for r in row["reference_distributions"]] == features
+    for reference in row["reference_distributions"]:
+        assert sum(reference["shares"]) == pytest.approx(1.0)
+        assert len(reference["shares"]) == len(reference["bin_edges"]) - 1
+        assert reference["bin_edges"] == sorted(set(reference["bin_edges"]))
+    for segment in row["segments"]:
+        if segment["segment_id"] > 0:
+            assert 0.0 <= segment["jaccard_stability"] <= 1.0
+
+
+def test_segment_ids_follow_monetary(blob_result: SegmentationResult) -> None:
+    row = blob_result.registry_row
+    monetary = {
+        c["segment_id"]: c["centroid_original"]
+        for c in row["centroids"]
+        if c["feature"] == "monetary"
+    }
+    assert "monetary" in row["features_used"]
+    ordered = sorted(monetary, key=lambda s: -monetary[s])
+    assert ordered == sorted(monetary)
+
+
+def test_previous_model_keeps_segment_ids(
+    segmentation_blobs: tuple[pa.Table, np.ndarray], blob_result: SegmentationResult
+) -> None:
+    table, _ = segmentation_blobs
+    previous = blob_result.to_arrow().to_pylist()[0]
+    relabel = {1: 7, 2: 3, 3: 9, 4: 5}  # a previous model with other ids
+    previous["centroids"] = [
+        dict(c, segment_id=relabel[c["segment_id"]]) for c in previous["centroids"]
+    ]
+    config = SegmentationConfig.from_dict(
+        {"bootstrap_samples": 3, "algorithms": ["kmeans"], "random_state": 1}
+    )
+    result = fit_segmentation(table, config, previous_model=previous)
+    old = _segments_in_table_order(blob_result, table)
+    new = _segments_in_table_order(result, table)
+    inside = old > 0
+    assert np.all(new[inside] == np.array([relabel[s] for s in old[inside]]))
+    assert "matched to previous model" in result.registry_row["selection_note"]
+    assert sorted(s["segment_id"] for s in result.registry_row["segments"]) == [
+        3,
+        5,
+        7,
+        9,
+    ]
+
+
+# --------------------------------------------------------------------------
+# Options
+
+
+def test_pca_quantile_and_minibatch_options(segmentation_customers: pa.Table) -> None:
+    config = SegmentationConfig.from_dict(
+        {
+            "algorithms": ["kmeans", "agglomerative"],
+            "pca_components": 3,
+            "scaler": "quantile",
+            "minibatch_threshold": 1000,
+            "bootstrap_samples": 2,
+            "sample_size": 800,
+            "k_max": 5,
+        }
+    )
+    result = fit_segmentation(segmentation_customers, config)
+    row = result.registry_row
+    assert json.loads(row["parameters_json"])["pca"]["n_components"] == 3
+    assert all(t["quantile_knots"] for t in row["transform"])
+    kmeans = [c for c in result.candidates if c.algorithm == "kmeans"]
+    assert all(c.parameters["minibatch"] for c in kmeans)
+    # centroids live in the scaled space of all used features, not PCA space
+    assert len(row["centroids"]) == row["n_segments"] * len(row["features_used"])
+    segment, _, _, _ = score(segmentation_customers, row)
+    expected = _segments_in_table_order(result, segmentation_customers)
+    np.testing.assert_array_equal(segment, expected)
+
+
+def test_quadratic_steps_only_see_the_sample(
+    segmentation_customers: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, list[int]] = {"ward": [], "hdbscan": [], "silhouette": []}
+    real_ward = algorithms_module.ward_tree
+    real_hdbscan = algorithms_module.HDBSCAN
+    real_silhouette = evaluation_module.silhouette_score
+
+    def ward(X: np.ndarray, *args: object, **kwargs: object) -> tuple:
+        seen["ward"].append(X.shape[0])
+        return real_ward(X, *args, **kwargs)
+
+    class RecordingHDBSCAN(real_hdbscan):  # type: ignore[misc, valid-type]
+        def fit(self, X: np.ndarray, y: object = None) -> RecordingHDBSCAN:
+            seen["hdbscan"].append(X.shape[0])
+            return super().fit(X, y)
+
+    def silhouette(X: np.ndarray, labels: np.ndarray, **kwargs: object) -> float:
+        size = kwargs.get("sample_size")
+        seen["silhouette"].append(X.shape[0] if size is None else int(size))
+        return real_silhouette(X, labels, **kwargs)
+
+    monkeypatch.setattr(algorithms_module, "ward_tree", ward)
+    monkeypatch.setattr(algorithms_module, "HDBSCAN", RecordingHDBSCAN)
+    monkeypatch.setattr(evaluation_module, "silhouette_score", silhouette)
+    config = SegmentationConfig.from_dict(
+        {
+            "algorithms": ["agglomerative", "hdbscan"],
+            "sample_size": 400,
+            "bootstrap_samples": 2,
+            "k_max": 4,
+        }
+    )
+    result = fit_segmentation(segmentation_customers, config)
+    assert segmentation_customers.num_rows == 3000
+    assert seen["ward"]
+    assert seen["hdbscan"]
+    assert seen["silhouette"]
+    assert max(seen["ward"]) <= 400
+    assert max(seen["hdbscan"]) <= 400
+    assert max(seen["silhouette"]) <= 400
+    for candidate in result.candidates:
+        assert candidate.parameters["fit_rows"] <= 400
+    assert len(result.labels) == 3000  # yet every customer gets a segment
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+
+def test_too_few_customers(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+) -> None:
+    table = segmentation_table_from_matrix(np.arange(20.0).reshape(2, 10))
+    with pytest.raises(SegmentationError) as raised:
+        fit_segmentation(table, SegmentationConfig())
+    message = str(raised.value)
+    assert "Cannot segment 2 customers" in message
+    assert "segmentation.k_min is 3" in message
+    empty = segmentation_table_from_matrix(np.empty((0, 10)))
+    with pytest.raises(SegmentationError, match="Cannot segment 0 customers"):
+        fit_segmentation(empty, SegmentationConfig())
+
+
+def test_all_constant_features(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+) -> None:
+    table = segmentation_table_from_matrix(np.ones((50, 10)))
+    with pytest.raises(SegmentationError) as raised:
+        fit_segmentation(table, SegmentationConfig())
+    message = str(raised.value)
+    assert "No feature is usable" in message
+    assert "recency_days: constant" in message
+    assert "tenure_days: constant" in message
+
+
+def test_all_null_feature_is_dropped(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+) -> None:
+    X, _ = make_blobs(n_samples=300, centers=3, n_features=10, random_state=2)
+    X[:, 4] = np.nan
+    config = SegmentationConfig.from_dict(
+        {"algorithms": ["kmeans"], "bootstrap_samples": 0, "k_max": 4}
+    )
+    row = fit_segmentation(segmentation_table_from_matrix(X), config).registry_row
+    assert {"feature": "items_per_order", "reason": "all null"} in row[
+        "features_dropped"
+    ]
+    assert "items_per_order" not in row["features_used"]
+    assert all(c["stability_ari"] is None for c in row["candidates"])
+
+
+def test_only_null_features_raise(
+    segmentation_table_from_matrix: Callable[..., pa.Table],
+) -> None:
+    table = segmentation_table_from_matrix(
+        np.full((30, 2), np.nan), features=("monetary", "frequency")
+    )
+    config = SegmentationConfig(features=("monetary", "frequency"))
+    with pytest.raises(
+        SegmentationError, match="monetary: all null; frequency: all null"
+    ):
+        fit_segmentation(table, config)
+
+
+def test_missing_feature_is_a_config_error(segmentation_customers: pa.Table) -> None:
+    table = segmentation_customers.drop_columns(["monetary"])
+    with pytest.raises(ConfigError) as raised:
+        fit_segmentation(table, SegmentationConfig())
+    message = str(raised.value)
+    assert message.startswith("segmentation.features: 'monetary' is not in the input")
+    assert "available columns: recency_days, frequency" in message
+
+
+def test_bad_input_tables(segmentation_customers: pa.Table) -> None:
+    repeated = pa.concat_tables(
+        [segmentation_customers, segmentation_customers.slice(0, 2)]
+    )
+    with pytest.raises(SegmentationError, match="2 repeated customer_id"):
+        fit_segmentation(repeated, SegmentationConfig())
+    text = segmentation_customers.set_column(
+        segmentation_customers.schema.get_field_index("monetary"),
+        "monetary",
+        pa.array(["x"] * segmentation_customers.num_rows),
+    )
+    with pytest.raises(ConfigError, match="'monetary' has type string"):
+        fit_segmentation(text, SegmentationConfig())
+    with pytest.raises(SegmentationError, match="no 'customer_id' column"):
+        fit_segmentation(segmentation_customers.drop_columns(["customer_id"]), None)

@@ -1,0 +1,229 @@
+"""Selection rule, segment id matching and the building blocks they use."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from segmentation import (
+    SELECTION_RULE,
+    Candidate,
+    DeployedModel,
+    SegmentationConfig,
+    describe_selection_rule,
+    match_segment_ids,
+)
+from segmentation.algorithms import (
+    CandidateSpec,
+    FitData,
+    build_deployed_model,
+    cut_ward_tree,
+    fit_clusters,
+)
+from segmentation.evaluation import segment_jaccard
+from segmentation.selection import order_segments, select_candidate
+from sklearn.cluster import AgglomerativeClustering, ward_tree
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+
+def _candidate(
+    candidate_id: int,
+    algorithm: str = "kmeans",
+    *,
+    k: int = 4,
+    silhouette: float = 0.5,
+    smallest: float = 0.1,
+    ari: float | None = 0.9,
+) -> Candidate:
+    return Candidate(
+        candidate_id=candidate_id,
+        algorithm=algorithm,
+        parameters={"n_clusters": k},
+        k=k,
+        silhouette=silhouette,
+        davies_bouldin=1.0 / max(silhouette, 1e-9),
+        calinski_harabasz=100.0 * silhouette,
+        inertia=1.0,
+        smallest_segment_share=smallest,
+        noise_share=0.0,
+        stability_ari=ari,
+        deployed=DeployedModel(np.zeros((k, 2))),
+    )
+
+
+def test_rule_text_carries_the_settings() -> None:
+    config = SegmentationConfig.from_dict(
+        {"k_min": 4, "k_max": 6, "min_segment_share": 0.05, "stability_floor": 0.7}
+    )
+    text = describe_selection_rule(config)
+    assert "4 <= segments <= 6" in text
+    assert "5.0%" in text
+    assert ">= 0.7" in text
+    assert "highest silhouette" in text
+    assert "3 <= segments <= 8" in SELECTION_RULE
+    no_boot = describe_selection_rule(SegmentationConfig(bootstrap_samples=0))
+    assert "stability not checked" in no_boot
+
+
+def test_small_segments_are_rejected_even_with_the_best_metric() -> None:
+    config = SegmentationConfig.from_dict({"min_segment_share": 0.05})
+    best_but_tiny = _candidate(1, silhouette=0.9, smallest=0.012)
+    good = _candidate(2, silhouette=0.6, smallest=0.08)
+    outcome = select_candidate([best_but_tiny, good], config)
+    assert outcome.selected is good
+    assert not outcome.fallback
+    assert best_but_tiny.rejection_reason == "smallest segment 1.2% < 5.0%"
+    assert not best_but_tiny.is_eligible
+    assert good.is_eligible
+    assert good.is_selected
+    assert not best_but_tiny.is_selected
+
+
+def test_rejection_reasons_show_enough_decimals() -> None:
+    config = SegmentationConfig()
+    close = _candidate(1, smallest=0.0198)
+    select_candidate([close], config)
+    assert close.rejection_reason == "smallest segment 1.98% < 2.00%"
+    unstable = _candidate(2, ari=0.5996)
+    select_candidate([unstable], config)
+    assert unstable.rejection_reason == "stability ARI 0.5996 < 0.6000"
+
+
+def test_unstable_and_out_of_range_candidates_are_rejected() -> None:
+    config = SegmentationConfig()
+    unstable = _candidate(1, silhouette=0.9, ari=0.4)
+    too_few = _candidate(2, k=2, silhouette=0.95)
+    too_many = _candidate(3, k=12, silhouette=0.95)
+    fine = _candidate(4, silhouette=0.3)
+    outcome = select_candidate([unstable, too_few, too_many, fine], config)
+    assert outcome.selected is fine
+    assert unstable.rejection_reason == "stability ARI 0.40 < 0.60"
+    assert too_few.rejection_reason == "2 segments < k_min=3"
+    assert too_many.rejection_reason == "12 segments > k_max=8"
+
+
+def test_stability_is_ignored_when_bootstrap_is_off() -> None:
+    config = SegmentationConfig(bootstrap_samples=0)
+    candidate = _candidate(1, ari=None)
+    assert select_candidate([candidate], config).selected is candidate
+
+
+@pytest.mark.parametrize(
+    ("metric", "winner"),
+    [("silhouette", 2), ("calinski_harabasz", 2), ("davies_bouldin", 2)],
+)
+def test_metric_direction(metric: str, winner: int) -> None:
+    config = SegmentationConfig(selection_metric=metric)
+    candidates = [_candidate(1, silhouette=0.3), _candidate(2, silhouette=0.6)]
+    assert select_candidate(candidates, config).selected.candidate_id == winner
+
+
+def test_ties_go_to_fewer_segments_then_algorithm_name() -> None:
+    config = SegmentationConfig()
+    five = _candidate(1, "agglomerative", k=5, silhouette=0.5)
+    four_kmeans = _candidate(2, "kmeans", k=4, silhouette=0.5)
+    four_agglo = _candidate(3, "agglomerative", k=4, silhouette=0.5)
+    outcome = select_candidate([five, four_kmeans, four_agglo], config)
+    assert outcome.selected is four_agglo
+
+
+def test_fallback_when_nothing_is_eligible(caplog: pytest.LogCaptureFixture) -> None:
+    config = SegmentationConfig()
+    single = _candidate(1, k=1, silhouette=float("nan"))
+    two = _candidate(2, k=2, silhouette=0.7)
+    unstable = _candidate(3, silhouette=0.4, ari=0.1)
+    with caplog.at_level(logging.WARNING, logger="segmentation"):
+        outcome = select_candidate([single, two, unstable], config)
+    assert outcome.fallback
+    assert outcome.selected is two
+    assert two.is_selected
+    assert not two.is_eligible
+    assert "No candidate met the selection rule" in outcome.note
+    assert "2 segments < k_min=3" in outcome.note
+    assert any("No candidate met" in r.getMessage() for r in caplog.records)
+
+
+def test_fallback_is_none_without_two_segments() -> None:
+    outcome = select_candidate([_candidate(1, k=1)], SegmentationConfig())
+    assert outcome.selected is None
+    assert outcome.fallback
+
+
+def test_match_segment_ids_keeps_ids_of_permuted_centroids() -> None:
+    rng = np.random.default_rng(0)
+    previous = {3: [0.0, 0.0], 5: [4.0, 0.0], 9: [0.0, 4.0]}
+    ids = [9, 3, 5]
+    new = np.array([previous[i] for i in ids]) + rng.normal(scale=0.1, size=(3, 2))
+    assert match_segment_ids(previous, new) == {0: 9, 1: 3, 2: 5}
+
+
+def test_match_segment_ids_new_and_retired_segments() -> None:
+    previous = {1: [0.0, 0.0], 2: [4.0, 0.0], 3: [0.0, 4.0]}
+    more = np.array([[4.1, 0.0], [9.0, 9.0], [0.0, 0.1], [0.0, 3.9]])
+    assert match_segment_ids(previous, more) == {0: 2, 1: 4, 2: 1, 3: 3}
+    fewer = np.array([[0.0, 3.8], [3.9, 0.2]])
+    assert match_segment_ids(previous, fewer) == {0: 3, 1: 2}
+    assert match_segment_ids({}, fewer) == {0: 1, 1: 2}
+    with pytest.raises(ValueError, match="features"):
+        match_segment_ids(previous, np.zeros((2, 3)))
+
+
+def test_segments_are_ordered_by_monetary_then_size() -> None:
+    centroids = np.array([[1.0, 10.0], [2.0, 300.0], [3.0, 50.0]])
+    sizes = np.array([10, 20, 30])
+    assert order_segments(centroids, sizes, ["frequency", "monetary"]) == [1, 2, 0]
+    assert order_segments(centroids, sizes, ["frequency", "tenure_days"]) == [2, 1, 0]
+
+
+def test_ward_cut_matches_sklearn_agglomerative() -> None:
+    X, _ = make_blobs(n_samples=300, centers=5, n_features=3, random_state=1)
+    children = ward_tree(X)[0]
+    for k in (2, 3, 5, 8):
+        ours = cut_ward_tree(children, X.shape[0], k)
+        theirs = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X)
+        assert np.unique(ours).size == k
+        assert adjusted_rand_score(ours, theirs) == 1.0
+
+
+def test_density_radius_sends_far_points_to_outliers() -> None:
+    rng = np.random.default_rng(4)
+    blob_a = rng.normal(0.0, 0.3, size=(300, 2))
+    blob_b = rng.normal(5.0, 0.3, size=(300, 2))
+    X = np.vstack([blob_a, blob_b])
+    spec = CandidateSpec("hdbscan", {"min_cluster_share": 0.05})
+    fit = fit_clusters(spec, FitData(X), seed=0)
+    assert fit.problem is None
+    model = build_deployed_model(spec, fit, lambda c: c, X)
+    assert model.radii is not None
+    assert model.n_clusters == 2
+    labels, distance = model.assign(np.array([[0.0, 0.0], [5.0, 5.0], [2.5, 2.5]]))
+    assert labels[0] != labels[1]
+    assert labels[0] >= 0
+    assert labels[2] == -1
+    assert distance[2] > model.radii.max()
+    # about 5% of the members lie beyond the 95th-percentile radius
+    member_labels, _ = model.assign(X)
+    assert 0.02 < np.mean(member_labels == -1) < 0.1
+
+
+def test_single_cluster_is_a_problem_not_an_error() -> None:
+    X = np.random.default_rng(5).normal(size=(400, 2))
+    fit = fit_clusters(
+        CandidateSpec("hdbscan", {"min_cluster_share": 0.05}), FitData(X), 0
+    )
+    assert fit.problem is not None
+    assert fit.problem.startswith("found")
+
+
+def test_segment_jaccard() -> None:
+    reference = np.array([0, 0, 0, 1, 1, 1, -1])
+    other = np.array([1, 1, 0, 0, 0, 0, 0])
+    jac = segment_jaccard(reference, other, 2)
+    assert jac[0] == pytest.approx(2 / 3)  # {0,1,2} vs {0,1}
+    # {3,4,5} vs {2,3,4,5,6}: the reference outlier 6 still belongs to B
+    assert jac[1] == pytest.approx(3 / 5)
+    missing = segment_jaccard(np.array([0, 0]), np.array([0, 0]), 2)
+    assert missing[0] == 1.0
+    assert np.isnan(missing[1])
