@@ -1,0 +1,102 @@
+{#- One row per run: which model scored the customers, how old it is, how
+    far the features have drifted from its training data, and the verdict
+    (ok / watch / retrain) with the reason. Appended on every run. -#}
+
+{{ config(materialized='incremental', full_refresh=false) }}
+
+{%- set psi_watch = var('monitoring').get('psi_watch', 0.1) %}
+{%- set psi_retrain = var('monitoring').get('psi_retrain', 0.25) %}
+{%- set max_age = var('monitoring').get('max_model_age_days', 90) %}
+
+with
+
+latest_model as (
+    select
+        model_version,
+        trained_at,
+        training_cutoff_date,
+        training_reason
+    from {{ ref('segmentation_models') }}
+    qualify row_number() over (order by trained_at desc, model_version) = 1
+),
+
+as_of as (
+    select max(as_of_date) as as_of_date
+    from {{ ref('customer_features') }}
+),
+
+drift as (
+    select
+        count(*) filter (where drift_status = 'watch') as features_to_watch,
+        count(*) filter (where drift_status = 'act') as features_to_act_on,
+        max(psi) as max_psi,
+        arg_max(feature, psi) as max_psi_feature
+    from {{ ref('feature_drift') }}
+),
+
+segments as (
+    select
+        max(current_silhouette) as current_silhouette,
+        max(abs(share_change)) as max_segment_share_change
+    from {{ ref('segment_drift') }}
+),
+
+assessed as (
+    select
+        latest_model.model_version,
+        latest_model.trained_at >= cast('{{ run_started_at }}' as timestamptz) as retrained_this_run,
+        latest_model.training_reason,
+        latest_model.training_cutoff_date,
+        as_of.as_of_date,
+        {{ dbt.datediff('latest_model.training_cutoff_date', 'as_of.as_of_date', 'day') }} as model_age_days,
+        drift.max_psi,
+        drift.max_psi_feature,
+        drift.features_to_watch,
+        drift.features_to_act_on,
+        segments.current_silhouette,
+        segments.max_segment_share_change
+    from latest_model
+    cross join as_of
+    cross join drift
+    cross join segments
+),
+
+final as (
+    select
+        '{{ invocation_id }}' as invocation_id,
+        model_version,
+        case
+            when max_psi >= {{ psi_retrain }} or model_age_days > {{ max_age }} then 'retrain'
+            when max_psi >= {{ psi_watch }} then 'watch'
+            else 'ok'
+        end as verdict,
+        concat_ws(
+            '; ',
+            case when retrained_this_run then 'retrained this run (' || training_reason || ')' end,
+            case
+                when max_psi >= {{ psi_retrain }}
+                    then 'PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature || ' >= {{ psi_retrain }}'
+                when max_psi >= {{ psi_watch }}
+                    then 'PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature || ' >= {{ psi_watch }}'
+                else 'largest PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature
+            end,
+            case
+                when model_age_days > {{ max_age }}
+                    then 'model data ' || model_age_days || ' days old > {{ max_age }}'
+            end
+        ) as verdict_reason,
+        max_psi_feature,
+        max_psi,
+        features_to_watch,
+        features_to_act_on,
+        current_silhouette,
+        max_segment_share_change,
+        model_age_days,
+        retrained_this_run,
+        training_cutoff_date,
+        as_of_date,
+        cast('{{ run_started_at }}' as timestamptz) as run_started_at
+    from assessed
+)
+
+select * from final

@@ -1,0 +1,184 @@
+"""The daily cycle on the real data: train on the first half of 2011, score
+the later days in batches with the frozen model, then retrain.
+
+Checks the registry, the segment history and migrations, drift and the
+`auto` retraining decision (issue: model maintenance)."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from pipeline import REAL_DATA_GLOB, dbt
+
+pytestmark = [
+    pytest.mark.real_data,
+    pytest.mark.skipif(
+        not glob.glob(str(REAL_DATA_GLOB)),
+        reason="../shared/data/online_retail is not beside the project",
+    ),
+]
+
+REAL_FILES = sorted(glob.glob(str(REAL_DATA_GLOB)))
+BATCH_ENDS = ["2011-06-30", "2011-08-31", "2011-10-31", "2011-12-31"]
+FAST_SEGMENTATION = {
+    "algorithms": ["kmeans", "gaussian_mixture"],
+    "bootstrap_samples": 4,
+}
+
+
+def deliver(raw: Path, up_to: str) -> int:
+    """Link the real daily files up to a date into the raw folder."""
+    raw.mkdir(parents=True, exist_ok=True)
+    added = 0
+    for path in REAL_FILES:
+        name = os.path.basename(path)
+        if name[:10] <= up_to and not (raw / name).exists():
+            (raw / name).symlink_to(path)
+            added += 1
+    return added
+
+
+def arrow(run, sql: str) -> pa.Table:
+    import duckdb
+
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        table = con.sql(sql).arrow()
+    return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    work = tmp_path_factory.mktemp("cycle")
+    raw = work / "raw"
+
+    def build(mode: str, monitoring: dict | None = None):
+        variables = {
+            "raw_transactions": f"{raw}/*.csv.gz",
+            "segmentation_mode": mode,
+            "segmentation": FAST_SEGMENTATION,
+        }
+        if monitoring:
+            variables["monitoring"] = monitoring
+        run = dbt(
+            "build",
+            work / "run",
+            variables,
+            env={"BI_DUCKDB_PATH": str(work / "bi.duckdb")},
+        )
+        assert run.returncode == 0, run.output[-5000:]
+        return run
+
+    runs = {}
+    deliver(raw, BATCH_ENDS[0])
+    runs["train"] = build("auto")
+    runs["train_segments"] = runs["train"].query(
+        "select customer_id, segment_id from customer_segments"
+    )
+    for end in BATCH_ENDS[1:]:
+        assert deliver(raw, end) > 0
+        runs[f"score_{end}"] = build("score")
+        runs["migrations_" + end] = runs[f"score_{end}"].query(
+            "select from_segment, to_segment, customer_count from segment_migrations"
+        )
+    last_score = runs[f"score_{BATCH_ENDS[-1]}"]
+    runs["before_retrain"] = dict(
+        last_score.query("select customer_id, segment_id from customer_segments")
+    )
+    runs["drift_before_retrain"] = dict(
+        last_score.query("select feature, psi from feature_drift")
+    )
+    runs["model_before_retrain"] = arrow(
+        last_score, "select * from segmentation_models"
+    ).to_pylist()[0]
+    runs["features_before_retrain"] = arrow(
+        last_score, "select * from customer_features"
+    )
+    # a threshold any real drift passes: `auto` must retrain
+    runs["auto"] = build(
+        "auto", {"psi_watch": 0.001, "psi_retrain": 0.002, "max_model_age_days": 90}
+    )
+    return runs
+
+
+def test_first_run_registers_one_model_and_scoring_adds_none(cycle):
+    run = cycle["auto"]
+    versions = run.query(
+        "select model_version, training_cutoff_date::varchar, training_reason "
+        "from segmentation_models order by trained_at"
+    )
+    assert len(versions) == 2
+    assert versions[0][1] == "2011-07-01"  # trained on the days up to 2011-06-30
+    assert versions[0][2].startswith("auto: no model registered")
+    assert versions[1][1] == "2011-12-10"
+    assert versions[1][2].startswith("auto: drift PSI")
+    # every scoring run used the first model
+    health = run.query(
+        "select model_version, retrained_this_run from model_health order by run_started_at"
+    )
+    assert len(health) == 5
+    assert [h[0] for h in health[:4]] == [versions[0][0]] * 4
+    assert health[4] == (versions[1][0], True)
+
+
+def test_migrations_account_for_every_customer(cycle):
+    run = cycle["auto"]
+    for end in BATCH_ENDS[1:]:
+        moves = cycle["migrations_" + end]
+        assert sum(count for _, _, count in moves) > 0
+    # the last run's matrix covers every customer before and after
+    current, previous = run.query(
+        "select (select count(*) from customer_segments), "
+        "(select count(*) from customer_segment_history where dbt_valid_to is null)"
+    )[0]
+    assert current == previous
+    to_counts = dict(
+        run.query(
+            "select to_segment, sum(customer_count) from segment_migrations group by 1"
+        )
+    )
+    assert sum(v for k, v in to_counts.items() if k != "departed") == current
+    new_in_batch = dict(
+        (to, count) for frm, to, count in cycle["migrations_2011-08-31"] if frm == "new"
+    )
+    assert sum(new_in_batch.values()) > 0  # customers first seen in July-August
+
+
+def test_history_keeps_each_customers_segments_over_time(cycle):
+    run = cycle["auto"]
+    (open_rows, customers) = run.query(
+        "select count(*) filter (where dbt_valid_to is null), count(distinct customer_id) "
+        "from customer_segment_history"
+    )[0]
+    assert open_rows == customers
+    (changed,) = run.query(
+        "select count(*) from (select customer_id from customer_segment_history "
+        "group by 1 having count(*) > 1)"
+    )[0]
+    assert changed > 0
+
+
+def test_drift_is_computed_for_every_feature_and_matches_the_decision(cycle):
+    from segmentation.monitoring import feature_psi
+
+    # drift of the full data against the model trained to 2011-06-30
+    model = cycle["model_before_retrain"]
+    drift = cycle["drift_before_retrain"]
+    assert set(drift) == set(model["features_used"])
+    expected = feature_psi(cycle["features_before_retrain"], model)
+    for feature, value in expected.items():
+        assert drift[feature] == pytest.approx(value, abs=1e-9)
+    assert max(drift.values()) > 0.002
+
+
+def test_retraining_keeps_segment_ids_for_customers_whose_data_did_not_change(cycle):
+    before = cycle["before_retrain"]
+    after = dict(
+        cycle["auto"].query("select customer_id, segment_id from customer_segments")
+    )
+    assert set(before) == set(after)
+    kept = sum(before[c] == after[c] for c in before) / len(before)
+    assert kept >= 0.7, f"only {kept:.0%} kept their segment id"
