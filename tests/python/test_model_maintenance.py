@@ -174,6 +174,21 @@ def test_drift_is_computed_for_every_feature_and_matches_the_decision(cycle):
     assert max(drift.values()) > 0.002
 
 
+def test_a_frozen_model_past_the_drift_threshold_warns_in_the_build(cycle):
+    last_score = cycle[f"score_{BATCH_ENDS[-1]}"]
+    verdict, reason = last_score.query(
+        "select verdict, verdict_reason from model_health order by run_started_at desc limit 1"
+    )[0]
+    worst = max(cycle["drift_before_retrain"].values())
+    expected = "retrain" if worst >= 0.25 else ("watch" if worst >= 0.1 else "ok")
+    assert verdict == expected, reason
+    warned = (
+        "WARN" in last_score.output
+        and "assert_model_does_not_need_retraining" in last_score.output
+    )
+    assert warned == (verdict == "retrain")
+
+
 def test_retraining_keeps_segment_ids_for_customers_whose_data_did_not_change(cycle):
     before = cycle["before_retrain"]
     after = dict(
