@@ -11,14 +11,15 @@ RAW_DIR := data/raw
 CUSTOMERS ?= 4000
 SEED ?= 42
 
-.PHONY: run test install data build lint pytest docs eda report bench clean
+.PHONY: run test install data build lint docs-check pytest docs eda report bench clean
 
 run: install data build
 	@echo
-	@echo "Warehouse: $(DUCKDB_PATH)"
+	@echo "Warehouse (dbt's own file): $(DUCKDB_PATH)"
+	@echo "For BI tools (read-only):   $${BI_DUCKDB_PATH:-published/segments.duckdb} and published/parquet/"
 	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from segment_profiles'))\""
 
-test: install lint pytest
+test: install lint docs-check pytest
 
 install: $(STAMP)
 
@@ -45,6 +46,11 @@ lint: install
 	$(BIN)/ruff format --check python_jobs tests models
 	$(BIN)/sqlfluff lint models macros analyses tests --processes 2
 
+# Every model, column, seed, source and macro described; every model's key tested.
+docs-check: install
+	$(DBT) parse --quiet
+	$(BIN)/python python_jobs/check_docs_coverage.py --manifest target/manifest.json
+
 pytest: install
 	$(BIN)/python -m pytest tests/python
 
@@ -64,4 +70,4 @@ bench: install
 	$(BIN)/python python_jobs/benchmark.py
 
 clean:
-	rm -rf target logs $(DUCKDB_PATH) $(DUCKDB_PATH).wal
+	rm -rf target logs published $(DUCKDB_PATH) $(DUCKDB_PATH).wal

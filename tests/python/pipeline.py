@@ -78,6 +78,7 @@ def dbt(
         "DBT_PROFILES_DIR": str(PROJECT_ROOT),
         "DUCKDB_PATH": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "BI_DUCKDB_PATH": str(workdir / "published" / "segments.duckdb"),
         **(env or {}),
     }
     done = subprocess.run(

@@ -25,6 +25,13 @@ segment_personas as (
     from {{ ref('segment_personas') }}
 ),
 
+rfm_code_segments as (
+    select
+        rfm_cell,
+        rfm_code_segment
+    from {{ ref('rfm_code_segments') }}
+),
+
 scores as (
     {{ score_customers(ref('customer_features'), ref('segment_centroids'), feature_names) }}
 ),
@@ -36,6 +43,7 @@ final as (
         segment_personas.segment_name,
         segment_personas.persona_key,
         customer_features.rfm_segment,
+        rfm_code_segments.rfm_code_segment,
         customer_features.rfm_cell,
         customer_features.country,
         scores.second_segment_id,
@@ -51,6 +59,8 @@ final as (
         on customer_features.customer_id = scores.customer_id
     left join segment_personas
         on scores.segment_id = segment_personas.segment_id
+    left join rfm_code_segments
+        on customer_features.rfm_cell = rfm_code_segments.rfm_cell
 )
 
 select * from final

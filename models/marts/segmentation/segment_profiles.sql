@@ -23,10 +23,10 @@ customer_segments as (
 customer_features as (
     select
         customer_id,
-        gross_sales_amount,
         {%- for feature in profile_features %}
-        {{ feature }}{{ "," if not loop.last }}
+            {{ feature }},
         {%- endfor %}
+        gross_sales_amount
     from {{ ref('customer_features') }}
 ),
 
@@ -45,10 +45,10 @@ segment_personas as (
         persona_name,
         persona_description,
         suggested_action,
-        persona_rule,
         {%- for feature in profile_features %}
-        {{ feature }}_z{{ "," if not loop.last }}
+            {{ feature }}_z,
         {%- endfor %}
+        persona_rule
     from {{ ref('segment_personas') }}
 ),
 
@@ -67,10 +67,10 @@ segmented_customers as (
         rfm_code_segments.rfm_code_segment,
         customer_segments.country,
         customer_segments.model_version,
-        customer_features.gross_sales_amount,
         {%- for feature in profile_features %}
-        customer_features.{{ feature }}{{ "," if not loop.last }}
+            customer_features.{{ feature }},
         {%- endfor %}
+        customer_features.gross_sales_amount
     from customer_segments
     inner join customer_features
         on customer_segments.customer_id = customer_features.customer_id
@@ -85,11 +85,11 @@ segment_stats as (
         count(*) as customer_count,
         sum(frequency) as order_count,
         sum(monetary) as revenue,
-        sum(gross_sales_amount) as gross_sales_amount,
         {%- for feature in profile_features %}
-        avg({{ feature }}) as {{ feature }}_mean,
-        median({{ feature }}) as {{ feature }}_median{{ "," if not loop.last }}
+            avg({{ feature }}) as {{ feature }}_mean,
+            median({{ feature }}) as {{ feature }}_median,
         {%- endfor %}
+        sum(gross_sales_amount) as gross_sales_amount
     from segmented_customers
     group by segment_id
 ),
@@ -99,7 +99,7 @@ country_counts as (
         segment_id,
         country,
         count(*) as customer_count,
-        row_number() over (partition by segment_id order by count(*) desc, country) as country_rank
+        row_number() over (partition by segment_id order by count(*) desc, country asc) as country_rank
     from segmented_customers
     group by segment_id, country
 ),
@@ -136,7 +136,7 @@ dominant_rfm_segments as (
         count(*) as dominant_rfm_segment_customer_count
     from segmented_customers
     group by segment_id, rfm_segment
-    qualify row_number() over (partition by segment_id order by count(*) desc, rfm_segment) = 1
+    qualify row_number() over (partition by segment_id order by count(*) desc, rfm_segment asc) = 1
 ),
 
 dominant_rfm_code_segments as (
@@ -146,7 +146,7 @@ dominant_rfm_code_segments as (
         count(*) as dominant_rfm_code_segment_customer_count
     from segmented_customers
     group by segment_id, rfm_code_segment
-    qualify row_number() over (partition by segment_id order by count(*) desc, rfm_code_segment) = 1
+    qualify row_number() over (partition by segment_id order by count(*) desc, rfm_code_segment asc) = 1
 ),
 
 final as (
@@ -179,9 +179,9 @@ final as (
             as double
         ) as dominant_rfm_code_segment_share,
         {%- for feature in profile_features %}
-        cast(segment_stats.{{ feature }}_mean as double) as {{ feature }}_mean,
-        cast(segment_stats.{{ feature }}_median as double) as {{ feature }}_median,
-        segment_personas.{{ feature }}_z,
+            cast(segment_stats.{{ feature }}_mean as double) as {{ feature }}_mean,
+            cast(segment_stats.{{ feature }}_median as double) as {{ feature }}_median,
+            segment_personas.{{ feature }}_z,
         {%- endfor %}
         segment_stats.model_version
     from segment_stats

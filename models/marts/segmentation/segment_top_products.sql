@@ -1,6 +1,8 @@
-{#- The ten products each segment's customers spent most on (net of
-    returns), one row per segment and product rank. Only lines before the
-    as-of date count, as for the features. -#}
+{#- The ten products bought by most of each segment's customers, one row
+    per segment and product rank (ties: higher net revenue first). Breadth
+    rather than revenue, so that one huge order does not make a product
+    "typical" of a segment. Only lines before the as-of date count, as for
+    the features. -#}
 
 with
 
@@ -35,7 +37,7 @@ product_descriptions as (
     from transaction_lines
     where description is not null
     group by stock_code, description
-    qualify row_number() over (partition by stock_code order by count(*) desc, description) = 1
+    qualify row_number() over (partition by stock_code order by count(*) desc, description asc) = 1
 ),
 
 segment_product_sales as (
@@ -64,7 +66,7 @@ ranked as (
     select
         *,
         revenue / nullif(sum(revenue) over (partition by segment_id), 0) as segment_revenue_share,
-        row_number() over (partition by segment_id order by revenue desc, stock_code) as product_rank
+        row_number() over (partition by segment_id order by customer_count desc, revenue desc, stock_code asc) as product_rank
     from segment_product_sales
 ),
 

@@ -1,0 +1,189 @@
+"""Personas, profiles and RFM segments on generated data with planted personas.
+
+One build (default clustering settings, no data tests: the dbt tests run in
+`dbt build` elsewhere) on 1,500 generated customers; the checks compare the
+persona each planted group ends up in with the persona it was planted as,
+and keep the documented rules and the SQL in step.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import duckdb
+import pytest
+from pipeline import PROJECT_ROOT, dbt, generate_data
+
+PLANTED_AS = {
+    "loyal_high_spender": "champions",
+    "bulk_wholesaler": "bulk_buyers",
+    "one_time_buyer": "one_off_buyers",
+    "lapsed_regular": "at_risk_high_value",
+    "new_recent": "newcomers",
+    "weekend_gift_shopper": "weekend_shoppers",
+}
+PERSONAS_SQL = (
+    PROJECT_ROOT / "models" / "marts" / "segmentation" / "segment_personas.sql"
+)
+MARTS_DOCS = PROJECT_ROOT / "models" / "marts" / "_marts__docs.md"
+NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    workdir = tmp_path_factory.mktemp("personas")
+    raw = generate_data(workdir, customers=1500, seed=42)
+    variables = {"raw_transactions": str(raw / "*.csv.gz"), "publish_for_bi": False}
+    run = dbt("build", workdir, variables, args=NO_TESTS)
+    assert run.returncode == 0, run.output[-3000:]
+    with open(workdir / "ground_truth" / "customer_personas.csv") as handle:
+        truth = {row["customer_id"]: row["persona"] for row in csv.DictReader(handle)}
+    return {"run": run, "truth": truth, "workdir": workdir, "variables": variables}
+
+
+def _personas(run) -> list[tuple]:
+    return run.query(
+        "select segment_id, segment_name, persona_key, persona_rule "
+        "from segment_personas order by segment_id"
+    )
+
+
+def test_each_planted_persona_lands_in_its_persona(built) -> None:
+    assigned = dict(
+        built["run"].query("select customer_id, persona_key from customer_segments")
+    )
+    for planted, expected in PLANTED_AS.items():
+        keys = [
+            assigned[c]
+            for c, p in built["truth"].items()
+            if p == planted and c in assigned
+        ]
+        most_common = max(set(keys), key=keys.count)
+        share = keys.count(expected) / len(keys)
+        assert most_common == expected, (planted, most_common, share)
+        assert share >= 0.5, (planted, share)
+
+
+def test_segment_names_are_unique_and_deterministic(built) -> None:
+    before = _personas(built["run"])
+    names = [row[1] for row in before]
+    assert all(names) and len(set(names)) == len(names)
+
+    again = dbt(
+        "run",
+        built["workdir"],
+        built["variables"],
+        args=["--select", "segment_personas"],
+    )
+    assert again.returncode == 0, again.output[-3000:]
+    assert _personas(again) == before
+
+
+def test_profiles_carry_persona_shares_and_z_scores(built) -> None:
+    run = built["run"]
+    (total_share, total_revenue_share) = run.query(
+        "select sum(customer_share), sum(revenue_share) from segment_profiles"
+    )[0]
+    assert total_share == pytest.approx(1.0)
+    assert total_revenue_share == pytest.approx(1.0)
+    mismatched = run.query(
+        """
+        select profiles.segment_id
+        from segment_profiles as profiles
+        inner join segment_personas as personas
+            on profiles.segment_id = personas.segment_id
+        where profiles.segment_name != personas.segment_name
+            or profiles.customer_count != personas.customer_count
+            or profiles.monetary_z != personas.monetary_z
+            or profiles.top_products is null
+            or profiles.top_countries is null
+            or profiles.dominant_rfm_code_segment is null
+        """
+    )
+    assert mismatched == []
+    # the champions persona spends the most per customer
+    (top_key,) = run.query(
+        "select persona_key from segment_profiles order by revenue_per_customer desc limit 1"
+    )[0]
+    assert top_key == "champions"
+
+
+def test_crosstab_counts_every_customer_once_per_scheme(built) -> None:
+    run = built["run"]
+    customers = run.query("select count(*) from customer_segments")[0][0]
+    per_scheme = dict(
+        run.query(
+            "select rfm_scheme, sum(customer_count) from segment_rfm_crosstab group by 1"
+        )
+    )
+    assert per_scheme == {"rf_grid": customers, "rfm_code_map": customers}
+    rfm_segments = dict(
+        run.query(
+            "select rfm_scheme, count(distinct rfm_segment) from segment_rfm_crosstab group by 1"
+        )
+    )
+    assert rfm_segments == {"rf_grid": 10, "rfm_code_map": 11}
+
+
+def test_rfm_code_map_is_complete_and_matches_the_scores() -> None:
+    with open(PROJECT_ROOT / "seeds" / "rfm_code_segments.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    codes = {row["rfm_cell"] for row in rows}
+    assert codes == {
+        f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)
+    }
+    assert len(rows) == 125
+    for row in rows:
+        assert (
+            row["rfm_cell"]
+            == row["recency_score"] + row["frequency_score"] + row["monetary_score"]
+        )
+    by_code = {row["rfm_cell"]: row["rfm_code_segment"] for row in rows}
+    assert by_code["555"] == "Champions"
+    assert by_code["111"] == "Lost"
+    assert by_code["155"] == "Can't Lose Them"
+
+
+def test_documented_rules_match_the_sql() -> None:
+    """Every persona of the SQL is in the doc table, in order, with its thresholds."""
+    sql = PERSONAS_SQL.read_text()
+    personas = re.findall(r"'name': '([^']+)',\s*'rule': '([^']+)'", sql)
+    assert len(personas) == 12
+    docs = MARTS_DOCS.read_text()
+    block = docs[docs.index("{% docs segment_personas %}") :]
+    block = block[: block.index("{% enddocs %}")]
+    rows = [line for line in block.splitlines() if re.match(r"^\| \d+ \|", line)]
+    assert len(rows) == len(personas)
+    for (name, rule), row in zip(personas, rows, strict=True):
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[1] == name
+        thresholds = re.findall(r"-?\d+\.\d+", rule)
+        assert re.findall(r"-?\d+\.\d+", cells[2]) == thresholds, (name, cells[2])
+
+
+def test_persona_z_scores_use_the_persona_scale(built) -> None:
+    """Recompute one segment's monetary z-score from customer rows."""
+    run = built["run"]
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        segment_id, expected = con.sql(
+            "select segment_id, monetary_z from segment_personas "
+            "where segment_id != 0 order by segment_id limit 1"
+        ).fetchone()
+        (z,) = con.sql(
+            f"""
+            with scaled as (
+                select
+                    segments.segment_id,
+                    sign(features.monetary) * ln(1 + abs(features.monetary)) as value
+                from customer_features as features
+                inner join customer_segments as segments
+                    on features.customer_id = segments.customer_id
+            )
+            select
+                round((avg(value) filter (where segment_id = {segment_id}) - avg(value))
+                    / stddev_pop(value), 3)
+            from scaled
+            """
+        ).fetchone()
+    assert z == pytest.approx(expected, abs=1e-3)
