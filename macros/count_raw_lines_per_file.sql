@@ -28,7 +28,7 @@
             columns = {'raw_line': 'VARCHAR'},
             header = false,
             auto_detect = false,
-            delim = chr(31),
+            delim = {{ raw_line_separator() }},
             quote = '',
             escape = '',
             strict_mode = false,

@@ -9,16 +9,21 @@
       invoice_no, stock_code, description, quantity, invoice_date,
       unit_price, customer_id, country
 
-    CSV / CSV.gz: each line is read whole (no quoting, no delimiter) so that a
-    malformed line cannot be skipped or merged by the CSV reader; fields are
-    then split in SQL, honouring double quotes with `""` as the escaped quote.
+    CSV / CSV.gz: each line is read whole (no quoting, and a column separator
+    that no text export contains, see raw_line_separator) so that a malformed
+    line cannot be skipped, cut or merged by the CSV reader; fields are then
+    split in SQL, honouring double quotes with `""` as the escaped quote.
     Columns are matched by the header's names (case-insensitive, any order,
     extra columns ignored). `line_error` is blank_line, malformed_quoting or
     wrong_field_count where the line cannot be split into the header's fields.
 
     Parquet (a glob ending in .parquet): one row per Parquet row, every column
     cast to text, `source_line_number` is the row number within the file and
-    `raw_line` the row's values joined by commas.
+    `raw_line` the row's values joined by commas. Typed columns need no
+    setting: a numeric Quantity or CustomerID is read as its number (NaN as
+    empty), and an InvoiceDate stored as a date or a timestamp (any precision,
+    with a time zone: converted to UTC) becomes `YYYY-MM-DD HH:MM:SS`, which
+    the first default `raw_date_formats` entry reads.
 -#}
 {% macro read_raw_transaction_lines(source_relation) %}
     {%- set location = source_relation.render() -%}
@@ -45,13 +50,9 @@
 
 
 {% macro _read_raw_csv_lines(location, required_columns) %}
-    {%- set delimiter = var('raw_csv_delimiter') -%}
-    {%- if delimiter | length != 1 or delimiter in ['"', "'", '\\'] -%}
-        {{ exceptions.raise_compiler_error(
-            "The dbt var raw_csv_delimiter is " ~ (delimiter | tojson)
-            ~ ": it must be one character other than a quote or a backslash, such as ',' or ';'."
-        ) }}
-    {%- endif -%}
+    {#- the var is checked up front by validate_settings (on-run-start) -#}
+    {%- set delimiter = var('raw_csv_delimiter') | string -%}
+    {%- set delimiter_shown = '\\t' if delimiter == '\t' else delimiter -%}
     {%- set d = '\\t' if delimiter == '\t' else ('\\' ~ delimiter if delimiter in '.^$|?*+()[]{}' else delimiter) -%}
     {%- set quoted_field = '"(?:[^"]|"")*"' -%}
     {%- set plain_field = '[^' ~ d ~ '"]*' -%}
@@ -68,7 +69,7 @@
             columns = {'raw_line': 'VARCHAR'},
             header = false,
             auto_detect = false,
-            delim = chr(31),
+            delim = {{ raw_line_separator() }},
             quote = '',
             escape = '',
             strict_mode = false,
@@ -111,6 +112,7 @@
     file_headers as (
         select
             source_file,
+            raw_line as header_line,
             list_transform(fields, name -> lower(trim(replace(name, chr(65279), '')))) as header_names
         from split_lines
         where source_line_number = 1
@@ -119,10 +121,22 @@
     header_positions as (
         select
             source_file,
+            header_line,
             header_names,
             {%- for raw_name, column_name in required_columns %}
-            list_position(header_names, '{{ raw_name }}') as {{ column_name }}_position{{ "," if not loop.last }}
+            list_position(header_names, '{{ raw_name }}') as {{ column_name }}_position,
             {%- endfor %}
+            list_filter(
+                ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'],
+                name -> not list_contains(header_names, lower(name))
+            ) as missing_names,
+            -- the separator that a header read as one field seems to use instead
+            case
+                when len(header_names) > 1 then null
+                {%- for code, shown in [(59, ';'), (9, '\\t'), (124, '|'), (44, ',')] if shown != delimiter_shown %}
+                when len(string_split(header_line, chr({{ code }}))) >= {{ required_columns | length }} then '{{ shown }}'
+                {%- endfor %}
+            end as likely_delimiter
         from file_headers
     ),
 
@@ -130,13 +144,23 @@
         select
             source_file,
             case
-                when {% for raw_name, column_name in required_columns %}{{ column_name }}_position is null{% if not loop.last %} or {% endif %}{% endfor %}
+                when len(missing_names) > 0
                     then error(
-                        'Raw file ' || source_file || ': line 1 should be a header naming the columns '
-                        || 'InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country '
-                        || '(any order, any case), but it reads [' || array_to_string(header_names, ' | ') || ']. '
-                        || 'Fix the export, or if the file uses another delimiter set the dbt var raw_csv_delimiter '
-                        || '(now ''{{ delimiter }}''), e.g. --vars ''{raw_csv_delimiter: ";"}''.'
+                        'Raw file ' || source_file || ': the header (line 1) lacks the column'
+                        || case when len(missing_names) > 1 then 's ' else ' ' end
+                        || array_to_string(missing_names, ', ') || '; it reads ['
+                        || coalesce(left(replace(header_line, chr(9), '\t'), 300), '') || ']. '
+                        || case
+                            when likely_delimiter is not null
+                                then 'The file looks separated by ''' || likely_delimiter || ''', not by '''
+                                || '{{ delimiter_shown }}'': run with --vars ''{raw_csv_delimiter: "'
+                                || likely_delimiter || '"}''. '
+                            else 'Every file needs the columns InvoiceNo, StockCode, Description, Quantity, InvoiceDate, '
+                                || 'UnitPrice, CustomerID and Country (any order, any case; others are ignored): fix the '
+                                || 'export, or set the dbt var raw_csv_delimiter if it is separated by another character '
+                                || 'than ''{{ delimiter_shown }}''. '
+                        end
+                        || 'The build stops here; the last publication stays as it is.'
                     )
                 else len(header_names)
             end as header_field_count,
@@ -170,6 +194,10 @@
 
 
 {% macro _read_raw_parquet_rows(location, required_columns) %}
+    {#- an ISO date or timestamp as DuckDB prints a typed value: with optional
+        fractional seconds and an optional time-zone offset -#}
+    {%- set iso_timestamp = '\\d{4}-\\d{2}-\\d{2}(?:[ T]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?' -%}
+    {%- set utc_offset = '(?:[+-]\\d{2}(?::?\\d{2})?|Z)' -%}
     with
 
     parquet_rows as (
@@ -182,6 +210,36 @@
         from read_parquet({{ location }}, filename = true, union_by_name = true) with ordinality
     ),
 
+    typed_values_as_text as (
+        -- typed columns printed the way a CSV export writes them: a NaN
+        -- number is empty, a date or timestamp is 'YYYY-MM-DD HH:MM:SS'
+        -- (a time-zone offset is applied, giving UTC); other text is kept
+        select
+            * replace (
+                {%- for column_name in ['quantity', 'unit_price', 'customer_id'] %}
+                case when lower({{ column_name }}) = 'nan' then null else {{ column_name }} end
+                    as {{ column_name }},
+                {%- endfor %}
+                case
+                    when regexp_full_match(invoice_date, '{{ iso_timestamp }}{{ utc_offset }}')
+                        then coalesce(
+                            strftime(
+                                timezone('UTC', try_cast(replace(invoice_date, 'T', ' ') as timestamptz)),
+                                '%Y-%m-%d %H:%M:%S'
+                            ),
+                            invoice_date
+                        )
+                    when regexp_full_match(invoice_date, '{{ iso_timestamp }}')
+                        then coalesce(
+                            strftime(try_cast(replace(invoice_date, 'T', ' ') as timestamp), '%Y-%m-%d %H:%M:%S'),
+                            invoice_date
+                        )
+                    else invoice_date
+                end as invoice_date
+            )
+        from parquet_rows
+    ),
+
     final as (
         select
             source_file,
@@ -191,8 +249,9 @@
             {%- for raw_name, column_name in required_columns %}
             {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
-        from parquet_rows
+        from typed_values_as_text
     )
 
     select * from final
 {% endmacro %}
+

@@ -5,15 +5,44 @@
 -#}
 {{ config(materialized='table') }}
 
-{%- set date_formats = [] -%}
-{%- for date_format in var('raw_date_formats') -%}
-    {%- do date_formats.append("'" ~ date_format ~ "'") -%}
+{%- set date_parsers = [] -%}
+{#- a bad var stops the run in the validate_settings hook, after parsing -#}
+{%- set date_formats = var('raw_date_formats') if var('raw_date_formats') is iterable else [] -%}
+{%- for date_format in date_formats -%}
+    {%- do date_parsers.append("try_strptime(trim(invoice_date), '" ~ date_format ~ "')") -%}
 {%- endfor %}
 
 with
 
 raw_lines as (
     {{ read_raw_transaction_lines(source('online_retail', 'transaction_files')) }}
+),
+
+dates_parsed as (
+    -- the invoice date read with every accepted format, in the listed order
+    select
+        *,
+        [{{ date_parsers | join(', ') }}] as invoiced_at_candidates
+    from raw_lines
+),
+
+date_format_usage as (
+    -- how many lines of the whole load each accepted format reads
+    select
+        positions.format_position,
+        count(dates_parsed.invoiced_at_candidates[positions.format_position]) as parsed_lines
+    from dates_parsed
+    cross join range(1, {{ date_parsers | length + 1 }}) as positions (format_position)
+    where dates_parsed.line_error is null
+    group by positions.format_position
+),
+
+date_format_order as (
+    -- the formats, those that read most lines first (ties keep the listed
+    -- order): a date two formats can read (01/02/2011) is read the way most
+    -- of the load is written
+    select list(format_position order by parsed_lines desc, format_position asc) as format_positions
+    from date_format_usage
 ),
 
 typed_lines as (
@@ -30,8 +59,12 @@ typed_lines as (
         nullif(trim(country), '') as country,
         try_cast(trim(quantity) as double) as quantity_number,
         try_cast(trim(unit_price) as double) as unit_price_number,
-        try_strptime(trim(invoice_date), [{{ date_formats | join(', ') }}]) as invoiced_at
-    from raw_lines
+        list_filter(
+            list_transform(date_format_order.format_positions, position -> invoiced_at_candidates[position]),
+            candidate -> candidate is not null
+        )[1] as invoiced_at
+    from dates_parsed
+    cross join date_format_order
 ),
 
 classified_lines as (

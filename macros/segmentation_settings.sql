@@ -1,0 +1,44 @@
+{#-
+    segmentation_settings(settings=none)
+
+    The clustering settings in force: the dbt var `segmentation` (or
+    `settings` when given) over the defaults, which are those of
+    python_jobs/segmentation/config.py `SegmentationConfig` (a pytest holds
+    the two, and the var's default in dbt_project.yml, equal). A
+    `--vars '{segmentation: {k_min: 4}}'` on the command line replaces the
+    whole var, so SQL that needs a setting reads it here, not from the var.
+    Call it only on settings that segmentation_settings_problem accepts.
+-#}
+{% macro segmentation_settings(settings=none) %}
+    {%- set merged = {
+        'features': [
+            'recency_days', 'frequency', 'monetary', 'avg_order_value', 'items_per_order',
+            'distinct_products', 'return_rate', 'mean_days_between_orders', 'weekend_order_share',
+            'tenure_days',
+        ],
+        'log_transform': 'auto',
+        'skew_threshold': 1.0,
+        'winsorize_percentiles': [0.01, 0.99],
+        'scaler': 'robust',
+        'quantile_knots': 101,
+        'correlation_threshold': 0.9,
+        'pca_components': none,
+        'algorithms': ['kmeans', 'agglomerative', 'gaussian_mixture', 'hdbscan'],
+        'k_min': 3,
+        'k_max': 8,
+        'min_segment_share': 0.02,
+        'stability_floor': 0.6,
+        'jaccard_unstable_below': 0.6,
+        'bootstrap_samples': 10,
+        'sample_size': 5000,
+        'minibatch_threshold': 100000,
+        'selection_metric': 'silhouette',
+        'random_state': 42,
+        'n_init': 4,
+    } -%}
+    {%- set given = var('segmentation', none) if settings is none else settings -%}
+    {%- if given is mapping -%}
+        {%- do merged.update(given) -%}
+    {%- endif -%}
+    {{- return(merged) -}}
+{% endmacro %}

@@ -1,0 +1,669 @@
+"""Bad input: every case is quarantined with a reason, or stops the build with
+one paragraph a person can act on, and the last good publication stays.
+
+The module builds one project folder again and again (same warehouse, same
+BI publication, same dbt vars, so dbt's partial parsing keeps each build
+short): the first build holds every case that is quarantined and goes on;
+each later build swaps the raw files for one case that must stop, and checks
+the message and that the publication is the one the last good build made.
+docs/troubleshooting.md lists what the user sees for each case.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from pipeline import DBT, PROJECT_ROOT, DbtRun, dbt
+
+HEADER = [
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+]
+# Light clustering: these tests are about the input, not the clustering.
+SMALL_SEGMENTATION = {
+    "algorithms": ["kmeans"],
+    "k_min": 3,
+    "k_max": 4,
+    "bootstrap_samples": 0,
+    "sample_size": 50,
+}
+DATE_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+]
+
+
+# --- helpers shared with test_faults.py and test_invariants.py ---------------
+
+
+def csv_text(rows: list[list[object]], header: list[str] = HEADER) -> str:
+    """Rows as CSV text with a header, quoting only where needed."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def sale_rows(
+    customers: int, seed: int = 1, first_customer: int = 12001, invoices: int = 1
+) -> list[list[object]]:
+    """Product sales of `customers` different customers in 2011.
+
+    Each customer has `invoices` sale invoices of one to three lines, with
+    quantities and prices that differ from one customer to the next.
+    """
+    rng = random.Random(seed)
+    rows: list[list[object]] = []
+    invoice_no = 540000 + seed * 1000
+    for number in range(customers):
+        customer = f"{first_customer + number}.0"
+        for _ in range(invoices):
+            invoice_no += 1
+            when = f"2011-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d} {rng.randint(8, 18):02d}:30:00"
+            for line in range(rng.randint(1, 3)):
+                rows.append(
+                    [
+                        invoice_no,
+                        f"2{line}{number % 7}01",
+                        f"PRODUCT {line}",
+                        rng.randint(1, 12) * (1 + number % 4),
+                        when,
+                        rng.choice(["0.85", "1.25", "2.95", "4.15", "12.75"]),
+                        customer,
+                        "United Kingdom",
+                    ]
+                )
+    return rows
+
+
+def publication_state(database: Path) -> tuple[str, str, str] | None:
+    """(publication version, SHA-256 of the DuckDB file, Parquet folder), or None."""
+    if not database.is_file():
+        return None
+    with duckdb.connect(str(database), read_only=True) as con:
+        (version,) = con.sql(
+            "select distinct publication_version from publication_info"
+        ).fetchone()
+    digest = hashlib.sha256(database.read_bytes()).hexdigest()
+    return version, digest, os.readlink(database.parent / "parquet")
+
+
+def assert_clear_stop(run: DbtRun, *phrases: str) -> str:
+    """The build failed with a message holding every phrase and no traceback."""
+    assert run.returncode != 0, run.output[-3000:]
+    assert "Traceback" not in run.output, run.output[-6000:]
+    for phrase in phrases:
+        assert phrase in run.output, f"{phrase!r} not in:\n{run.output[-3000:]}"
+    return run.output
+
+
+# --- the project folder every build of this module shares -------------------
+
+
+class Project:
+    """One warehouse, one publication, constant vars; raw files swapped per case."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.raw = root / "raw"
+        self.published = root / "published" / "segments.duckdb"
+        self.variables = {
+            "raw_transactions": f"{self.raw}/*",
+            "raw_date_formats": DATE_FORMATS,
+            "segmentation": SMALL_SEGMENTATION,
+        }
+
+    def build(
+        self, files: dict[str, str | bytes], variables: dict | None = None
+    ) -> DbtRun:
+        shutil.rmtree(self.raw, ignore_errors=True)
+        self.raw.mkdir(parents=True)
+        for name, content in files.items():
+            path = self.raw / name
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return dbt(
+            "build",
+            self.root / "work",
+            {**self.variables, **(variables or {})},
+            env={"BI_DUCKDB_PATH": str(self.published)},
+        )
+
+    def publication(self) -> tuple[str, str, str] | None:
+        return publication_state(self.published)
+
+
+# Line numbers below are physical lines: the header is line 1.
+BAD_LINES = [
+    (
+        2,
+        "malformed_quoting",
+        '560001,22001,"BROKEN "QUOTE",1,2011-03-04 10:00:00,1.5,14003.0,France',
+    ),
+    (
+        3,
+        "wrong_field_count",
+        "560002,22001,LAMP,1,2011-03-04 10:00:00,1.5,14003.0,France,EXTRA",
+    ),
+    (4, "wrong_field_count", "560003,22001,LAMP,1,2011-03-04 10:00:00,1.5,14003.0"),
+    (
+        5,
+        "unparseable_quantity",
+        "560004,22001,LAMP,abc,2011-03-04 10:00:00,1.5,14003.0,France",
+    ),
+    (
+        6,
+        "unparseable_unit_price",
+        "560005,22001,LAMP,1,2011-03-04 10:00:00,x1.5,14003.0,France",
+    ),
+    (7, "blank_line", ""),
+    (
+        8,
+        "unparseable_invoice_date",
+        "560006,22001,LAMP,1,2011.03.04 10:00,1.5,14003.0,France",
+    ),
+    (
+        9,
+        "invoice_date_in_future",
+        "560007,22001,LAMP,1,2099-03-04 10:00:00,1.5,14003.0,France",
+    ),
+    (
+        10,
+        "absurd_quantity",
+        "560008,22001,LAMP,1000000000,2011-03-04 10:00:00,1.5,14003.0,France",
+    ),
+    (11, None, '560009,22001,"LAMP, ""BIG""",3,2011-03-04 10:00:00,1.5,14003.0,France'),
+    (
+        12,
+        "duplicate_line",
+        '560009,22001,"LAMP, ""BIG""",3,2011-03-04 10:00:00,1.5,14003.0,France',
+    ),
+    (13, "missing_invoice_no", ",22001,LAMP,1,2011-03-04 10:00:00,1.5,14003.0,France"),
+    (14, None, "560010,22002,LAMP\x1fBLUE,2,2011-03-05 10:00:00,2.5,14006.0,France"),
+]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    return Project(tmp_path_factory.mktemp("bad_input"))
+
+
+@pytest.fixture(scope="module")
+def quarantine_build(project: Project) -> DbtRun:
+    """The first build: every case that is quarantined, in one glob.
+
+    Every customer has exactly one invoice, so the feature
+    mean_days_between_orders is null for all of them.
+    """
+    good = csv_text(sale_rows(24))
+    files = {
+        "good.csv": good,
+        # the same export delivered again under another name
+        "good_redelivered.csv": "".join(good.splitlines(keepends=True)[:11]),
+        # columns in another order, and one the project does not know
+        "other_order.csv": csv_text(
+            [
+                [
+                    "France",
+                    "gift wrap",
+                    "14001.0",
+                    "3.5",
+                    "2011-03-04 10:00:00",
+                    2,
+                    "LAMP",
+                    "22001",
+                    560101,
+                ],
+                [
+                    "France",
+                    "",
+                    "14002.0",
+                    "4.5",
+                    "2011-03-05 11:00:00",
+                    6,
+                    "LAMP",
+                    "22001",
+                    560102,
+                ],
+            ],
+            header=[
+                "Country",
+                "Notes",
+                "CustomerID",
+                "UnitPrice",
+                "InvoiceDate",
+                "Quantity",
+                "Description",
+                "StockCode",
+                "InvoiceNo",
+            ],
+        ),
+        "bad_lines.csv": "\n".join(
+            [",".join(HEADER), *(line for _, _, line in BAD_LINES)]
+        )
+        + "\n",
+        # day-first dates: '04/03/2011' is the 4th of March because every
+        # slash date of the load reads as %d/%m/%Y and not all as %m/%d/%Y
+        "uk_dates.csv": csv_text(
+            [
+                [
+                    560201,
+                    "22001",
+                    "LAMP",
+                    2,
+                    "04/03/2011 10:00",
+                    "1.5",
+                    "14004.0",
+                    "France",
+                ],
+                [
+                    560202,
+                    "22001",
+                    "LAMP",
+                    5,
+                    "25/03/2011 10:00",
+                    "1.5",
+                    "14005.0",
+                    "France",
+                ],
+            ]
+        ),
+        "empty.csv": "",
+        "header_only.csv": ",".join(HEADER) + "\n",
+    }
+    run = project.build(files)
+    assert run.returncode == 0, run.output[-5000:]
+    # data lines written: physical lines less the header
+    run.lines_written = sum(
+        max(len(content.split("\n")) - 2, 0) for content in files.values()
+    )
+    return run
+
+
+def _file_name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def test_bad_lines_are_quarantined_each_with_its_reason(quarantine_build):
+    rejects = {
+        (_file_name(path), line): reason
+        for path, line, reason in quarantine_build.query(
+            "select source_file, source_line_number, reject_reason from transaction_rejects"
+        )
+    }
+    expected = {
+        ("bad_lines.csv", line): reason for line, reason, _ in BAD_LINES if reason
+    }
+    assert {k: v for k, v in rejects.items() if k[0] == "bad_lines.csv"} == expected
+    staged = quarantine_build.query(
+        "select source_line_number, description from stg_online_retail__transaction_lines "
+        "where source_file like '%/bad_lines.csv' order by 1"
+    )
+    # a quoted field keeps its comma and quotes; a stray control character stays in its field
+    assert staged == [(11, 'LAMP, "BIG"'), (14, "LAMP\x1fBLUE")]
+
+
+def test_a_redelivered_file_is_all_duplicates(quarantine_build):
+    loads = {
+        _file_name(path): (read, staged, rejected, duplicate)
+        for path, read, staged, rejected, duplicate in quarantine_build.query(
+            "select source_file, lines_read, lines_staged, lines_rejected, lines_duplicate "
+            "from source_file_loads"
+        )
+    }
+    assert loads["good_redelivered.csv"] == (10, 0, 10, 10)
+    assert loads["good.csv"][2] == 0
+
+
+def test_empty_and_header_only_files_count_zero_lines_and_warn(quarantine_build):
+    loads = dict(
+        (_file_name(path), (read, is_empty))
+        for path, read, is_empty in quarantine_build.query(
+            "select source_file, lines_read, is_empty from source_file_loads"
+        )
+    )
+    assert loads["empty.csv"] == (0, True)
+    assert loads["header_only.csv"] == (0, True)
+    assert "WARN 2 raw_files_without_transaction_lines" in quarantine_build.output
+    # bad_lines.csv and the redelivered file are mostly rejected
+    assert "WARN 2 raw_files_mostly_rejected" in quarantine_build.output
+
+
+def test_every_line_read_is_staged_or_rejected(quarantine_build):
+    read, staged, rejected = quarantine_build.query(
+        "select sum(lines_read), sum(lines_staged), sum(lines_rejected) from source_file_loads"
+    )[0]
+    assert read == quarantine_build.lines_written
+    assert read == staged + rejected
+
+
+def test_columns_in_another_order_with_extra_columns_are_read_by_name(quarantine_build):
+    rows = quarantine_build.query(
+        "select customer_id, quantity, unit_price::double, invoiced_at::varchar "
+        "from stg_online_retail__transaction_lines where source_file like '%/other_order.csv' order by 1"
+    )
+    assert rows == [
+        ("14001", 2, 3.5, "2011-03-04 10:00:00"),
+        ("14002", 6, 4.5, "2011-03-05 11:00:00"),
+    ]
+
+
+def test_day_first_dates_are_read_the_way_the_load_is_written(quarantine_build):
+    rows = quarantine_build.query(
+        "select customer_id, invoiced_at::varchar from stg_online_retail__transaction_lines "
+        "where source_file like '%/uk_dates.csv' order by 1"
+    )
+    assert rows == [("14004", "2011-03-04 10:00:00"), ("14005", "2011-03-25 10:00:00")]
+
+
+def test_an_all_null_feature_is_dropped_and_the_build_goes_on(
+    quarantine_build, project
+):
+    (nulls,) = quarantine_build.query(
+        "select count(*) - count(mean_days_between_orders) = count(*) from customer_features"
+    )[0]
+    assert nulls
+    (dropped,) = quarantine_build.query(
+        "select features_dropped from segmentation_models order by trained_at desc limit 1"
+    )[0]
+    assert {"feature": "mean_days_between_orders", "reason": "all null"} in dropped
+    assert project.publication() is not None, "the good build published nothing"
+
+
+# --- cases that stop the build ------------------------------------------------
+
+
+def _latin1_file() -> bytes:
+    text = csv_text(sale_rows(4, seed=9, first_customer=15001))
+    return text.encode(
+        "utf-8"
+    ) + "560301,22001,CAFÉ SET,1,2011-03-04 10:00:00,1.5,15001.0,France\n".encode(
+        "latin-1"
+    )
+
+
+STOPS = {
+    # case: (files, phrases the message must hold)
+    "glob matches no file": ({}, ["which matches no file", "raw_transactions"]),
+    "only empty files": (
+        {"empty.csv": "", "header_only.csv": ",".join(HEADER) + "\n"},
+        ["Nothing to segment", "hold no transaction line"],
+    ),
+    "missing required column": (
+        {
+            "no_country.csv": csv_text(
+                [row[:-1] for row in sale_rows(6)], header=HEADER[:-1]
+            )
+        },
+        ["no_country.csv", "lacks the column Country"],
+    ),
+    "another delimiter": (
+        {"semicolons.csv": csv_text(sale_rows(6)).replace(",", ";")},
+        ["semicolons.csv", "looks separated by ';'", "raw_csv_delimiter"],
+    ),
+    "bytes that are not UTF-8": (
+        {"good.csv": csv_text(sale_rows(6)), "latin1.csv": _latin1_file()},
+        ["latin1.csv, line", "is not valid UTF-8", "raw_encoding: latin-1"],
+    ),
+    "no customer ids at all": (
+        {"guests.csv": csv_text([[*row[:6], "", row[7]] for row in sale_rows(6)])},
+        ["Nothing to segment", "0 staged lines have a CustomerID"],
+    ),
+    "one customer": (
+        {"one.csv": csv_text(sale_rows(1, invoices=4))},
+        ["Cannot segment 1 customer:", "segmentation.k_min is 3"],
+    ),
+    "fewer customers than the smallest k": (
+        {"two.csv": csv_text(sale_rows(2, invoices=2))},
+        ["Cannot segment 2 customers:", "lower segmentation.k_min"],
+    ),
+    "all customers identical": (
+        {
+            "identical.csv": csv_text(
+                [
+                    [
+                        560400 + n,
+                        "22001",
+                        "LAMP",
+                        2,
+                        "2011-03-04 10:00:00",
+                        "1.5",
+                        f"{16001 + n}.0",
+                        "France",
+                    ]
+                    for n in range(8)
+                ]
+            )
+        },
+        ["Cannot segment the 8 customers", "constant or null across them"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(STOPS))
+def test_bad_input_stops_with_a_clear_message_and_keeps_the_publication(
+    project, quarantine_build, case
+):
+    files, phrases = STOPS[case]
+    before = project.publication()
+    run = project.build(files)
+    assert_clear_stop(run, *phrases, "the last publication stays as it is")
+    assert project.publication() == before
+
+
+def test_parquet_with_other_column_types_is_read(project, quarantine_build, tmp_path):
+    """Quantity and UnitPrice as numbers, CustomerID as a float with NaN,
+    InvoiceDate as a timestamp, a timestamp with time zone or text."""
+    rows = sale_rows(12, seed=5)
+    source = tmp_path / "rows.csv"
+    source.write_text(csv_text(rows))
+    with duckdb.connect() as con:
+        con.sql(
+            f"create table t as select * from read_csv('{source}', all_varchar = true)"
+        )
+        con.sql(
+            "copy (select InvoiceNo::integer as InvoiceNo, StockCode, Description, "
+            "Quantity::double as Quantity, InvoiceDate::timestamp as InvoiceDate, "
+            "UnitPrice::double as UnitPrice, "
+            "case when CustomerID = '12001.0' then 'nan'::double else CustomerID::double end as CustomerID, "
+            "Country from t where CustomerID < '12006') "
+            f"to '{tmp_path / 'typed.parquet'}'"
+        )
+        con.sql(
+            "copy (select InvoiceNo, StockCode, Description, Quantity::bigint as Quantity, "
+            "(InvoiceDate || '+00')::timestamptz as InvoiceDate, UnitPrice::decimal(10, 2) as UnitPrice, "
+            "CustomerID::double::bigint as CustomerID, Country from t where CustomerID >= '12006' "
+            "and CustomerID < '12010') "
+            f"to '{tmp_path / 'zoned.parquet'}'"
+        )
+        con.sql(
+            f"copy (select * from t where CustomerID >= '12010') to '{tmp_path / 'text.parquet'}'"
+        )
+    files = {
+        name: (tmp_path / name).read_bytes()
+        for name in ["typed.parquet", "zoned.parquet", "text.parquet"]
+    }
+    run = project.build(files, {"raw_transactions": f"{project.raw}/*.parquet"})
+    assert run.returncode == 0, run.output[-5000:]
+    staged, customers, guests, rejected = run.query(
+        "select count(*), count(distinct customer_id), count(*) - count(customer_id), "
+        "(select count(*) from transaction_rejects) from stg_online_retail__transaction_lines"
+    )[0]
+    assert (staged, rejected) == (len(rows), 0)
+    assert customers == 11  # 12001's NaN ids are guest lines
+    assert guests == sum(1 for row in rows if row[6] == "12001.0")
+    dates = {
+        str(value)
+        for (value,) in run.query(
+            "select invoiced_at from stg_online_retail__transaction_lines"
+        )
+    }
+    assert dates == {row[4] for row in rows}
+
+    # a Parquet file without the required columns stops the build
+    with duckdb.connect() as con:
+        con.sql(
+            f"copy (select 1 as InvoiceNo, 'x' as StockCode) to '{tmp_path / 'narrow.parquet'}'"
+        )
+    before = project.publication()
+    run = project.build(
+        {"narrow.parquet": (tmp_path / "narrow.parquet").read_bytes()},
+        {"raw_transactions": f"{project.raw}/*.parquet"},
+    )
+    assert_clear_stop(run, "narrow.parquet lacks", "re-export the files")
+    assert project.publication() == before
+
+
+def test_latin1_export_is_read_with_raw_encoding_latin1(project, quarantine_build):
+    run = project.build({"latin1.csv": _latin1_file()}, {"raw_encoding": "latin-1"})
+    assert run.returncode == 0, run.output[-5000:]
+    assert run.query(
+        "select description from stg_online_retail__transaction_lines where invoice_no = '560301'"
+    ) == [("CAFÉ SET",)]
+
+
+# --- settings ------------------------------------------------------------------
+
+
+def test_a_bad_setting_stops_before_any_table_is_touched(project, quarantine_build):
+    before = project.publication()
+    run = project.build(
+        {"good.csv": csv_text(sale_rows(6))},
+        {"segmentation": {**SMALL_SEGMENTATION, "k_min": 5, "k_max": 4}},
+    )
+    assert_clear_stop(
+        run,
+        "Invalid setting: segmentation.k_min: got 5",
+        "segmentation.k_max (4)",
+        "before any table is touched",
+    )
+    assert "OK created" not in run.output and "START sql" not in run.output
+    assert project.publication() == before
+
+
+# Each case breaks one setting; the Jinja check (macros/
+# segmentation_settings_problem.sql) and SegmentationConfig must both reject
+# it, naming the same setting.
+BAD_SETTINGS = [
+    {"algorithms": ["kmeans", "kmeanz"]},
+    {"algorithms": []},
+    {"k_min": 5, "k_max": 4},
+    {"k_min": 1},
+    {"k_min": 3.0},
+    {"k_max": True},
+    {"min_segment_share": 1.5},
+    {"min_segment_share": 0.4},
+    {"correlation_threshold": 0},
+    {"stability_floor": -0.1},
+    {"skew_threshold": "high"},
+    {"winsorize_percentiles": [0.99, 0.01]},
+    {"winsorize_percentiles": [0.01]},
+    {"scaler": "minmax"},
+    {"selection_metric": "inertia"},
+    {"pca_components": 0},
+    {"pca_components": 11},
+    {"log_transform": "always"},
+    {"log_transform": ["monetary", "revenue"]},
+    {"features": []},
+    {"features": ["monetary", "monetary"]},
+    {"features": ["customer_id", "monetary"]},
+    {"bootstrap_samples": 5000},
+    {"sample_size": 10},
+    {"random_state": -1},
+    {"n_init": 0},
+    {"quantile_knots": 1},
+    {"minibatch_threshold": 0},
+    {"jaccard_unstable_below": 2},
+    {"k_minimum": 3},
+    "kmeans",
+]
+
+
+def _setting_named(message: str) -> str:
+    return message.split(":", 1)[0]
+
+
+def test_jinja_and_python_reject_the_same_settings(tmp_path):
+    from segmentation import ConfigError, SegmentationConfig
+
+    cases = json.dumps(BAD_SETTINGS + [{}, SMALL_SEGMENTATION])
+    marker = "@@"
+    inline = (
+        "{% for s in fromjson('" + cases.replace("'", "\\'") + "') %}"
+        "{{ segmentation_settings_problem(s) }}" + marker + "{% endfor %}"
+        "{{ tojson(segmentation_settings({})) }}"
+    )
+    done = subprocess.run(
+        [
+            str(DBT),
+            "compile",
+            "--quiet",
+            "--inline",
+            inline,
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+            "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    *messages, defaults = done.stdout.strip().split(marker)
+    assert len(messages) == len(BAD_SETTINGS) + 2
+    for settings, message in zip(BAD_SETTINGS, messages, strict=False):
+        with pytest.raises(ConfigError) as python_error:
+            SegmentationConfig.from_dict(settings)
+        assert message, f"Jinja accepts {settings!r}; Python says {python_error.value}"
+        assert _setting_named(message.strip()) == _setting_named(
+            str(python_error.value)
+        ), (
+            settings,
+            message,
+            str(python_error.value),
+        )
+    # valid settings pass both
+    assert messages[-2:] == ["", ""]
+    # the Jinja defaults are the package's defaults
+    assert json.loads(defaults) == SegmentationConfig().to_dict()
+
+
+def test_project_var_default_is_the_package_default():
+    import yaml
+    from segmentation import SegmentationConfig
+
+    project_vars = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())[
+        "vars"
+    ]
+    assert (
+        SegmentationConfig.from_dict(project_vars["segmentation"])
+        == SegmentationConfig()
+    )

@@ -1,0 +1,237 @@
+"""Invariants of `dbt build`, checked on random small transaction sets.
+
+Hypothesis writes a few customers' invoices (sales, cancellations with
+returns, non-product and zero-price lines, guest lines), some bad lines and
+some exact duplicates into one or two CSV files, runs `dbt build` on them,
+and checks what must hold for any input:
+
+- lines read = lines staged + lines rejected, and every line written is read;
+- each customer's monetary is the sum of its valid product sales net of its
+  product returns, computed here independently from the lines written;
+- recency is never negative;
+- every featurized customer has exactly one segment;
+- segment customer shares sum to 1.
+
+A build takes ten seconds or more, so there are few examples, derandomized
+(the same ones on every run) and not shrunk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from pipeline import dbt
+from test_bad_input import csv_text
+
+# The codes of seeds/non_product_stock_codes.csv the generator uses.
+NON_PRODUCT_CODES = {"POST", "M", "D"}
+NON_PRODUCT_PREFIXES = ("gift_",)
+PRODUCT_CODES = ["22001", "22002", "85123A"]
+PRICES = ["0", "0.55", "1.25", "2.95", "10.5"]
+BAD_LINES = [
+    "579999,22001,LAMP,abc,2011-03-04 10:00:00,1.5,17999.0,France",
+    "",
+    "579998,22001,LAMP,1,2011-03-04 10:00:00,1.5",
+    "579997,22001,LAMP,1,2099-03-04 10:00:00,1.5,17999.0,France",
+    '579996,22001,"LAMP "X",1,2011-03-04 10:00:00,1.5,17999.0,France',
+]
+SEGMENTATION = {
+    "algorithms": ["kmeans"],
+    "k_min": 2,
+    "k_max": 3,
+    "bootstrap_samples": 0,
+    "sample_size": 50,
+}
+
+
+@st.composite
+def transaction_sets(draw) -> dict:
+    """Rows of valid lines, bad lines, and how they are split into files."""
+    rows: list[list[str]] = []
+    invoice = 580000
+    for number in range(draw(st.integers(3, 6))):
+        customer = f"{17001 + number}.0"
+        for position in range(draw(st.integers(1, 3))):
+            invoice += 1
+            cancelled = position > 0 and draw(st.booleans())
+            when = dt.datetime(2011, 1, 1, 8) + dt.timedelta(
+                days=draw(st.integers(0, 330)), hours=draw(st.integers(0, 10))
+            )
+            if position == 0:
+                # every customer buys something, each a different amount
+                rows.append(
+                    [
+                        str(invoice),
+                        "22001",
+                        "LAMP",
+                        str(number + 1),
+                        f"{when:%Y-%m-%d %H:%M:%S}",
+                        "1.25",
+                        customer,
+                        "France",
+                    ]
+                )
+            for _ in range(draw(st.integers(1, 3))):
+                code = draw(
+                    st.sampled_from(PRODUCT_CODES + ["POST", "M", "D", "gift_0001"])
+                )
+                quantity = draw(st.integers(1, 24)) * (-1 if cancelled else 1)
+                rows.append(
+                    [
+                        ("C" if cancelled else "") + str(invoice),
+                        code,
+                        f"ITEM {code}",
+                        str(quantity),
+                        f"{when:%Y-%m-%d %H:%M:%S}",
+                        draw(st.sampled_from(PRICES)),
+                        customer,
+                        "France",
+                    ]
+                )
+    for _ in range(draw(st.integers(0, 2))):
+        invoice += 1
+        rows.append(
+            [
+                str(invoice),
+                "22002",
+                "GUEST ITEM",
+                "2",
+                "2011-06-01 12:00:00",
+                "2.95",
+                "",
+                "France",
+            ]
+        )
+    duplicates = draw(st.lists(st.integers(0, len(rows) - 1), max_size=3))
+    rows.extend(list(rows[i]) for i in duplicates)
+    return {
+        "rows": rows,
+        "bad_lines": draw(st.lists(st.sampled_from(BAD_LINES), max_size=3)),
+        "split": draw(st.integers(0, len(rows))),
+    }
+
+
+def expected_monetary(rows: list[list[str]]) -> dict[str, Decimal]:
+    """Net product spend per featurized customer, by the models' definitions.
+
+    Exact repeats are dropped first (the later copies are quarantined as
+    duplicate_line). An invoice is a sale when it is not a cancellation and
+    has product sales; monetary is the customer's sales on sale invoices less
+    the product returns (negative quantities) on all of its invoices.
+    """
+    seen: set[tuple[str, ...]] = set()
+    invoices: dict[str, dict] = defaultdict(
+        lambda: {"sales": Decimal(0), "returns": Decimal(0)}
+    )
+    for row in rows:
+        key = tuple(row)
+        if key in seen:
+            continue
+        seen.add(key)
+        invoice_no, code, _, quantity, _, price, customer, _ = row
+        is_product = code not in NON_PRODUCT_CODES and not code.startswith(
+            NON_PRODUCT_PREFIXES
+        )
+        amount = int(quantity) * Decimal(price)
+        invoice = invoices[invoice_no]
+        invoice["customer"] = customer.removesuffix(".0") or None
+        invoice["cancelled"] = invoice_no.startswith("C")
+        if (
+            is_product
+            and not invoice_no.startswith("C")
+            and int(quantity) > 0
+            and Decimal(price) > 0
+        ):
+            invoice["sales"] += amount
+        if is_product and int(quantity) < 0:
+            invoice["returns"] -= amount
+    gross: dict[str, Decimal] = defaultdict(Decimal)
+    returns: dict[str, Decimal] = defaultdict(Decimal)
+    buyers: set[str] = set()
+    for invoice in invoices.values():
+        customer = invoice["customer"]
+        if customer is None:
+            continue
+        returns[customer] += invoice["returns"]
+        if not invoice["cancelled"] and invoice["sales"] > 0:
+            gross[customer] += invoice["sales"]
+            buyers.add(customer)
+    return {customer: gross[customer] - returns[customer] for customer in buyers}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("invariants")
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=transaction_sets())
+def test_build_invariants_hold_on_random_transactions(folder: Path, data: dict):
+    raw = folder / "raw"
+    shutil.rmtree(raw, ignore_errors=True)
+    raw.mkdir()
+    rows, split = data["rows"], data["split"]
+    (raw / "part1.csv").write_text(
+        csv_text(rows[:split]) + "".join(line + "\n" for line in data["bad_lines"])
+    )
+    (raw / "part2.csv").write_text(csv_text(rows[split:]))
+    written = len(rows) + len(data["bad_lines"])
+
+    run = dbt(
+        "build",
+        folder / "work",
+        {
+            "raw_transactions": f"{raw}/*.csv",
+            "segmentation": SEGMENTATION,
+            "segmentation_mode": "retrain",
+        },
+        env={"BI_DUCKDB_PATH": str(folder / "published" / "segments.duckdb")},
+    )
+    assert run.returncode == 0, run.output[-5000:]
+
+    read, staged, rejected = run.query(
+        "select sum(lines_read), sum(lines_staged), sum(lines_rejected) from source_file_loads"
+    )[0]
+    assert read == written
+    assert read == staged + rejected
+
+    monetary = {
+        customer: Decimal(str(value))
+        for customer, value in run.query(
+            "select customer_id, monetary from customer_features"
+        )
+    }
+    expected = expected_monetary(rows)
+    assert monetary.keys() == expected.keys()
+    for customer, value in expected.items():
+        assert abs(monetary[customer] - value) <= Decimal("0.005"), (
+            customer,
+            monetary[customer],
+            value,
+        )
+
+    (min_recency,) = run.query("select min(recency_days) from customer_features")[0]
+    assert min_recency >= 0
+
+    featurized, segmented, distinct = run.query(
+        "select (select count(*) from customer_features), count(*), count(distinct customer_id) "
+        "from customer_segments"
+    )[0]
+    assert featurized == segmented == distinct
+
+    (shares,) = run.query("select sum(customer_share) from segment_profiles")[0]
+    assert shares == pytest.approx(1.0)
