@@ -1,5 +1,5 @@
 {#-
-    check_raw_transactions_location(location, required_columns)
+    check_raw_transactions_location(location, required_columns, read_location=none)
 
     Runs before the raw files are read and stops the build with a message a
     person can act on when
@@ -10,11 +10,14 @@
     - a Parquet file lacks one of the required columns.
 
     (CSV headers are checked in read_raw_transaction_lines, which names the
-    file.) The encoding check reads every line once more, with DuckDB's
+    file.) `read_location` narrows the encoding and column checks to the
+    files this run reads (a list literal), when not the whole glob. The
+    encoding check reads every line once more, with DuckDB's
     rejects tables, because a decoding error would otherwise stop the
     reader with DuckDB's own message.
 -#}
-{% macro check_raw_transactions_location(location, required_columns) %}
+{% macro check_raw_transactions_location(location, required_columns, read_location=none) %}
+    {%- set read_location = location if read_location is none else read_location -%}
     {%- set matched = run_query("select count(*) from glob(" ~ location ~ ")").columns[0].values()[0] -%}
     {%- if matched == 0 -%}
         {{ exceptions.raise_compiler_error(
@@ -26,9 +29,9 @@
         ) }}
     {%- endif -%}
     {%- if location.strip("'").lower().endswith('.parquet') -%}
-        {%- do _check_raw_parquet_columns(location, required_columns) -%}
+        {%- do _check_raw_parquet_columns(read_location, required_columns) -%}
     {%- else -%}
-        {%- do _check_raw_csv_decoding(location) -%}
+        {%- do _check_raw_csv_decoding(read_location) -%}
     {%- endif -%}
 {% endmacro %}
 

@@ -1,20 +1,26 @@
 {#-
-    count_raw_lines_per_file(source_relation)
+    count_raw_lines_per_file(source_relation, files=none)
 
     Counts the data lines of every raw file with a plain read that does no
     parsing at all (physical lines less the header line for CSV, rows for
     Parquet), so that the accounting test compares the staging layer with
-    an independent count. Files with no line at all count 0.
+    an independent count. Files with no line at all count 0. `files`, when
+    given, is the list of paths to count instead of the whole glob.
 -#}
-{% macro count_raw_lines_per_file(source_relation) %}
-    {%- set location = source_relation.render() -%}
+{% macro count_raw_lines_per_file(source_relation, files=none) %}
+    {%- set glob_location = source_relation.render() -%}
+    {%- set location = glob_location if files is none else "[" ~ ("'" ~ files | join("', '") ~ "'") ~ "]" -%}
     with
 
     files as (
-        select file as source_file from glob({{ location }})
+        {%- if files is none %}
+        select file as source_file from glob({{ glob_location }})
+        {%- else %}
+        select unnest({{ location }}) as source_file
+        {%- endif %}
     ),
 
-    {% if location.strip("'").lower().endswith('.parquet') -%}
+    {% if glob_location.strip("'").lower().endswith('.parquet') -%}
     counts as (
         select filename as source_file, count(*) as lines_read
         from read_parquet({{ location }}, filename = true, union_by_name = true)

@@ -1,5 +1,5 @@
 {#-
-    read_raw_transaction_lines(source_relation)
+    read_raw_transaction_lines(source_relation, files=none)
 
     Reads every physical line of the raw transaction files once and splits it
     into the eight Online Retail fields, as text. Nothing is typed or dropped
@@ -8,6 +8,9 @@
       source_file, source_line_number, raw_line, line_error,
       invoice_no, stock_code, description, quantity, invoice_date,
       unit_price, customer_id, country
+
+    `files`, when given, is the list of paths to read instead of the whole
+    glob (an incremental run's new files).
 
     CSV / CSV.gz: each line is read whole (no quoting, and a column separator
     that no text export contains, see raw_line_separator) so that a malformed
@@ -25,8 +28,10 @@
     with a time zone: converted to UTC) becomes `YYYY-MM-DD HH:MM:SS`, which
     the first default `raw_date_formats` entry reads.
 -#}
-{% macro read_raw_transaction_lines(source_relation) %}
+{% macro read_raw_transaction_lines(source_relation, files=none) %}
     {%- set location = source_relation.render() -%}
+    {#- read only the given files (an incremental run's new ones), or the whole glob -#}
+    {%- set read_location = location if files is none else "[" ~ ("'" ~ files | join("', '") ~ "'") ~ "]" -%}
     {%- set required_columns = [
         ('invoiceno', 'invoice_no'),
         ('stockcode', 'stock_code'),
@@ -39,12 +44,12 @@
     ] -%}
     {#- checked only when the SQL is about to run, not when it is just compiled -#}
     {%- if execute and flags.WHICH in ('run', 'build') -%}
-        {%- do check_raw_transactions_location(location, required_columns) -%}
+        {%- do check_raw_transactions_location(location, required_columns, read_location) -%}
     {%- endif -%}
     {%- if location.strip("'").lower().endswith('.parquet') -%}
-        {{ _read_raw_parquet_rows(location, required_columns) }}
+        {{ _read_raw_parquet_rows(read_location, required_columns) }}
     {%- else -%}
-        {{ _read_raw_csv_lines(location, required_columns) }}
+        {{ _read_raw_csv_lines(read_location, required_columns) }}
     {%- endif -%}
 {% endmacro %}
 

@@ -22,6 +22,14 @@
     with
 
     feature_values as (
+        {%- if feature_names | length == 0 %}
+        {#- nothing to score with (only while dbt compiles without a warehouse) -#}
+        select
+            cast(null as varchar) as customer_id,
+            cast(null as varchar) as feature,
+            cast(null as double) as feature_value
+        where false
+        {%- endif %}
         {%- for feature in feature_names %}
         select
             customer_id,

@@ -1,10 +1,25 @@
 {#- One row per raw file: lines read (counted independently of the parser),
-    lines staged and lines rejected, by reason. -#}
+    lines staged and lines rejected, by reason. Incremental like the lines
+    it accounts for: a run adds the files it loaded. -#}
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
+{%- set files_to_count = raw_files_to_load(source('online_retail', 'transaction_files')) %}
 
 with
 
 raw_line_counts as (
-    {{ count_raw_lines_per_file(source('online_retail', 'transaction_files')) }}
+    {%- if is_incremental() and files_to_count | length == 0 %}
+    select
+        source_file,
+        lines_read
+    from {{ this }}
+    where false
+    {%- else %}
+    {{ count_raw_lines_per_file(
+        source('online_retail', 'transaction_files'),
+        files_to_count if is_incremental() else none
+    ) }}
+    {%- endif %}
 ),
 
 lines_read as (
@@ -12,6 +27,7 @@ lines_read as (
         source_file,
         reject_reason
     from {{ ref('base_online_retail__lines_read') }}
+    where source_file in (select raw_line_counts.source_file from raw_line_counts)
 ),
 
 outcomes_per_file as (

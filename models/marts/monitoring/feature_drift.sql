@@ -16,28 +16,29 @@ latest_model as (
         reference_distributions,
         transform
     from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version) = 1
+    qualify row_number() over (order by trained_at desc, model_version asc) = 1
 ),
 
 training_references as (
     select
-        latest_model.model_version,
-        reference.feature,
-        reference.bin_edges,
-        reference.shares
+        model_version,
+        unnest(reference_distributions, recursive := true)  -- noqa: AL03
     from latest_model
-    cross join unnest(latest_model.reference_distributions) as refs (reference)
 ),
 
 imputation as (
-    select
-        transform_entry.feature,
-        transform_entry.impute_value
+    select unnest(transform, recursive := true)  -- noqa: AL03
     from latest_model
-    cross join unnest(latest_model.transform) as transforms (transform_entry)
 ),
 
 current_values as (
+    {%- if feature_names | length == 0 %}
+        {#- no columns known (only while dbt compiles without a warehouse) -#}
+        select
+            cast(null as varchar) as feature,
+            cast(null as double) as feature_value
+        where false
+    {%- endif %}
     {%- for feature in feature_names %}
     select
         '{{ feature }}' as feature,

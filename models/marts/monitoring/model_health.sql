@@ -17,7 +17,7 @@ latest_model as (
         training_cutoff_date,
         training_reason
     from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version) = 1
+    qualify row_number() over (order by trained_at desc, model_version asc) = 1
 ),
 
 as_of as (

@@ -11,23 +11,23 @@ latest_model as (
         transform,
         segments
     from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version) = 1
+    qualify row_number() over (order by trained_at desc, model_version asc) = 1
 ),
 
 centroids as (
     select
         model_version,
-        unnest(centroids, recursive := true)
+        unnest(centroids, recursive := true)  -- noqa: AL03
     from latest_model
 ),
 
 transform as (
-    select unnest(transform, recursive := true)
+    select unnest(transform, recursive := true)  -- noqa: AL03
     from latest_model
 ),
 
 segments as (
-    select unnest(segments, recursive := true)
+    select unnest(segments, recursive := true)  -- noqa: AL03
     from latest_model
 ),
 

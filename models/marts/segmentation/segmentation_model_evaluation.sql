@@ -9,13 +9,13 @@ latest_model as (
         model_version,
         candidates
     from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version) = 1
+    qualify row_number() over (order by trained_at desc, model_version asc) = 1
 ),
 
 candidates as (
     select
         model_version,
-        unnest(candidates, recursive := true)
+        unnest(candidates, recursive := true)  -- noqa: AL03
     from latest_model
 ),
 

@@ -2,8 +2,15 @@
     Every line read from the raw files, typed where it can be, with the reason
     it cannot be staged (null when it can). Staging and transaction_rejects
     both read this one table, so each line lands in exactly one of them.
+
+    Incremental by file: a run reads only the files whose name is not loaded
+    yet (a new day's export), and `--full-refresh` reads them all again with
+    the same result. A line repeating a line staged by an earlier run is a
+    duplicate like any other.
 -#}
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
+{%- set files_to_load = raw_files_to_load(source('online_retail', 'transaction_files')) %}
 
 {%- set date_parsers = [] -%}
 {#- a bad var stops the run in the validate_settings hook, after parsing -#}
@@ -15,7 +22,12 @@
 with
 
 raw_lines as (
-    {{ read_raw_transaction_lines(source('online_retail', 'transaction_files')) }}
+    {%- if is_incremental() and files_to_load | length == 0 %}
+        -- no new file since the last run: nothing to read
+        select * from {{ this }} where false
+    {%- else %}
+        {{ read_raw_transaction_lines(source('online_retail', 'transaction_files'), files_to_load) }}
+    {%- endif %}
 ),
 
 dates_parsed as (
@@ -107,7 +119,7 @@ deduplicated_lines as (
     from classified_lines
 ),
 
-final as (
+typed_lines_with_reason as (
     select
         source_file,
         source_line_number,
@@ -122,6 +134,62 @@ final as (
         invoiced_at,
         coalesce(parse_error, case when copy_number > 1 then 'duplicate_line' end) as reject_reason
     from deduplicated_lines
+),
+
+{%- if is_incremental() %}
+
+lines_staged_before as (
+    select
+        invoice_no,
+        stock_code,
+        description,
+        customer_id,
+        country,
+        quantity,
+        unit_price,
+        invoiced_at
+    from {{ this }}
+    where reject_reason is null
+),
+{%- endif %}
+
+final as (
+    -- on an incremental run, a line equal to one staged before is a duplicate too
+    select
+        new_lines.source_file,
+        new_lines.source_line_number,
+        new_lines.raw_line,
+        new_lines.invoice_no,
+        new_lines.stock_code,
+        new_lines.description,
+        new_lines.customer_id,
+        new_lines.country,
+        new_lines.quantity,
+        new_lines.unit_price,
+        new_lines.invoiced_at,
+        {%- if is_incremental() %}
+            case
+                when new_lines.reject_reason is null and lines_staged_before.invoice_no is not null
+                    then 'duplicate_line'
+                else new_lines.reject_reason
+            end as reject_reason
+        {%- else %}
+            new_lines.reject_reason
+        {%- endif %}
+    from typed_lines_with_reason as new_lines
+    {%- if is_incremental() %}
+        -- (the lines staged before are unique, so a line matches at most one)
+        left join lines_staged_before
+            on
+                new_lines.invoice_no = lines_staged_before.invoice_no
+                and new_lines.stock_code = lines_staged_before.stock_code
+                and new_lines.description is not distinct from lines_staged_before.description
+                and new_lines.customer_id is not distinct from lines_staged_before.customer_id
+                and new_lines.country is not distinct from lines_staged_before.country
+                and new_lines.quantity = lines_staged_before.quantity
+                and new_lines.unit_price = lines_staged_before.unit_price
+                and new_lines.invoiced_at = lines_staged_before.invoiced_at
+    {%- endif %}
 )
 
 select * from final
