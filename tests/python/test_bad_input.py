@@ -121,7 +121,12 @@ def assert_clear_stop(run: DbtRun, *phrases: str) -> str:
 
 
 class Project:
-    """One warehouse, one publication, constant vars; raw files swapped per case."""
+    """One warehouse, one publication, constant vars; raw files swapped per case.
+
+    Each case replaces the raw folder with files of the same names, so each
+    build is a full refresh: an incremental run would skip files whose names
+    are already loaded (as documented for users who replace their exports).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -148,6 +153,7 @@ class Project:
             "build",
             self.root / "work",
             {**self.variables, **(variables or {})},
+            args=["--full-refresh"],
             env={"BI_DUCKDB_PATH": str(self.published)},
         )
 

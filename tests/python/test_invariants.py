@@ -199,6 +199,8 @@ def test_build_invariants_hold_on_random_transactions(folder: Path, data: dict):
             "segmentation": SEGMENTATION,
             "segmentation_mode": "retrain",
         },
+        # each example rewrites the same file names: reload them all
+        args=["--full-refresh"],
         env={"BI_DUCKDB_PATH": str(folder / "published" / "segments.duckdb")},
     )
     assert run.returncode == 0, run.output[-5000:]

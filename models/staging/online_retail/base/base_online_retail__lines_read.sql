@@ -24,7 +24,20 @@ with
 raw_lines as (
     {%- if is_incremental() and files_to_load | length == 0 %}
         -- no new file since the last run: nothing to read
-        select * from {{ this }} where false
+        select
+            cast(null as varchar) as source_file,
+            cast(null as bigint) as source_line_number,
+            cast(null as varchar) as raw_line,
+            cast(null as varchar) as line_error,
+            cast(null as varchar) as invoice_no,
+            cast(null as varchar) as stock_code,
+            cast(null as varchar) as description,
+            cast(null as varchar) as quantity,
+            cast(null as varchar) as invoice_date,
+            cast(null as varchar) as unit_price,
+            cast(null as varchar) as customer_id,
+            cast(null as varchar) as country
+        where false
     {%- else %}
         {{ read_raw_transaction_lines(source('online_retail', 'transaction_files'), files_to_load) }}
     {%- endif %}

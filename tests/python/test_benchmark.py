@@ -1,0 +1,185 @@
+"""The benchmark harness (`make bench`) at a tiny scale: it runs and reports.
+
+No timing is asserted: these tests keep the harness working, the numbers
+are BENCHMARKS.md's business.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bench import datasets, report
+from bench.monitor import run_measured, tree_rss_bytes
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BENCHMARK = PROJECT_ROOT / "python_jobs" / "benchmark.py"
+
+HEADER = (
+    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+)
+REAL_LIKE_DAYS = {
+    "2010-12-01": [
+        '536365,85123A,"HANGING HEART, WHITE",6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom',
+        "C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527.0,United Kingdom",
+        "536414,22139,,56,2010-12-01 11:52:00,0.0,,United Kingdom",
+    ],
+    "2010-12-02": [
+        "536520,21123,SET/10 IVORY POLKADOT,1,2010-12-02 12:43:00,1.25,14729.0,United Kingdom",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_bench(tmp_path_factory):
+    """One `benchmark.py --scales tiny` run: its results and its report."""
+    root = tmp_path_factory.mktemp("bench")
+    output = root / "BENCHMARKS.md"
+    output.write_text("# Benchmarks\n\nHand-written analysis.\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARK),
+            "--scales",
+            "tiny",
+            "--work-dir",
+            str(root / "work"),
+            "--data-dir",
+            str(root / "data"),
+            "--output",
+            str(output),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads((root / "work" / "results.json").read_text())
+    return results, output.read_text()
+
+
+def test_tiny_run_measures_build_and_both_references(tiny_bench):
+    results, _ = tiny_bench
+    assert results["machine"]["cores"] >= 1
+    assert len(results["machine"]["load_average"]) == 3
+    (run,) = results["runs"]
+    assert run["scale"] == "tiny" and run["format"] == "csv.gz"
+
+    build = run["build"]
+    assert build["returncode"] == 0
+    assert build["lines"] >= 1000 and build["customers"] >= 50
+    assert build["wall_seconds"] > 0 and build["peak_rss_bytes"] > 0
+    assert build["customers_per_second"] > 0
+    assert build["model"]["k"] >= 2
+    # every node of the build is timed, and the layers add up to the nodes
+    assert len(build["nodes"]) > 50
+    assert {"staging", "intermediate", "customer_features", "tests"} <= set(
+        build["layers"]
+    )
+    assert sum(build["layers"].values()) == pytest.approx(
+        sum(node["seconds"] for node in build["nodes"]), abs=0.05
+    )
+    assert build["feature_layer_seconds"] == pytest.approx(
+        sum(build["layers"][layer] for layer in results["feature_layers"]), abs=0.01
+    )
+
+    notebook, floor = run["notebook"], run["floor"]
+    assert notebook["returncode"] == 0 and floor["returncode"] == 0
+    # the references and the build agree on who the customers are
+    assert floor["customers"] == notebook["customers"]
+    assert abs(floor["customers"] - build["customers"]) <= 0.05 * build["customers"]
+    assert 2 <= notebook["best_k"] <= 10
+    assert set(run["ratios"]) >= {"build_over_notebook", "feature_layers_over_floor"}
+
+
+def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
+    _, text = tiny_bench
+    assert text.startswith("# Benchmarks\n\nHand-written analysis.\n")
+    assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
+    assert "#### Targets (issue 7)" in text
+    assert "| tiny | csv.gz |" in text
+    assert "| slowest nodes | layer | seconds |" in text
+    assert "Command: `python python_jobs/benchmark.py --scales tiny" in text
+
+
+def test_report_rewrites_only_its_own_part(tmp_path, tiny_bench):
+    results, _ = tiny_bench
+    path = tmp_path / "B.md"
+    path.write_text(f"before\n{report.BEGIN}\nold numbers\n{report.END}\nafter\n")
+    report.write_report(results, path)
+    text = path.read_text()
+    assert text.startswith("before\n") and text.endswith("\nafter\n")
+    assert "old numbers" not in text and "| tiny | csv.gz |" in text
+
+
+def test_tiles_renumber_customers_and_invoices(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    for day, lines in REAL_LIKE_DAYS.items():
+        with gzip.open(real / f"{day}.csv.gz", "wt", newline="") as handle:
+            handle.write("\n".join([HEADER, *lines]) + "\n")
+    scale = datasets.parse_scale("3x", real_available=True)
+    assert scale.tiles == 3
+    dataset = datasets.prepare(scale, "csv.gz", tmp_path / "cache", real_dir=real)
+    assert dataset.files == 2
+    written = gzip.open(Path(dataset.directory) / "raw" / "2010-12-01.csv.gz", "rt")
+    lines = written.read().splitlines()
+    # tile 0 is the real file, byte for byte; then each tile's copy in turn
+    assert lines[: 1 + 3] == [HEADER, *REAL_LIKE_DAYS["2010-12-01"]]
+    assert len(lines) == 1 + 3 * 3
+    assert lines[4].startswith('1536365,85123A,"HANGING HEART, WHITE",6,')
+    assert lines[4].endswith(",117850.0,United Kingdom")
+    assert lines[5].startswith("C1536379,") and ",114527.0," in lines[5]
+    assert lines[9].startswith("2536414,") and lines[9].endswith(",0.0,,United Kingdom")
+    # cached: a second call writes nothing
+    again = datasets.prepare(scale, "csv.gz", tmp_path / "cache", real_dir=real)
+    assert again.seconds_to_write == dataset.seconds_to_write
+
+    parquet = datasets.prepare(scale, "parquet", tmp_path / "cache", real_dir=real)
+    import duckdb
+
+    customers, lines_count = duckdb.sql(
+        f"select count(distinct CustomerID), count(*) from read_parquet('{parquet.glob}')"
+    ).fetchone()
+    assert (customers, lines_count) == (3 * 3, 3 * 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "tiles"),
+    [("real", 1), ("1m", 2), ("10m", 20), ("50m", 93), ("2x", 2), ("3m", 6)],
+)
+def test_scales_in_tiles_of_the_real_data(text, tiles):
+    assert datasets.parse_scale(text, real_available=True).tiles == tiles
+
+
+def test_scales_fall_back_to_the_generator():
+    scale = datasets.parse_scale("10m", real_available=False)
+    assert scale.tiles is None and scale.lines_target == 10_000_000
+    assert datasets.parse_scale("tiny", real_available=True).tiles is None
+    with pytest.raises(ValueError):
+        datasets.parse_scale("huge", real_available=True)
+
+
+def test_peak_memory_counts_the_whole_process_tree(tmp_path):
+    # a parent holding ~60 MB and a child holding ~120 MB at the same time
+    child = "x = bytearray(120 * 2**20); import time; time.sleep(1.5)"
+    parent = (
+        "import subprocess, sys; x = bytearray(60 * 2**20); "
+        f"subprocess.run([sys.executable, '-c', {child!r}])"
+    )
+    measured = run_measured(
+        [sys.executable, "-c", parent], log_path=tmp_path / "log", interval=0.1
+    )
+    assert measured.returncode == 0
+    assert measured.peak_sampled_tree_rss_bytes > 170 * 2**20
+    assert measured.max_single_rss_bytes < measured.peak_tree_rss_bytes
+    assert tree_rss_bytes(os.getpid()) > 0
+    started = time.perf_counter()
+    assert tree_rss_bytes(1) > 0  # the whole machine's tree, quickly
+    assert time.perf_counter() - started < 1
