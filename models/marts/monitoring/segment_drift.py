@@ -11,5 +11,7 @@ def model(dbt, session):
 
     registry = dbt.ref("segmentation_models")
     model_row = latest_registered_model(session, registry)
-    table, _ = read_feature_matrix(dbt.ref("customer_features"), model_row["features_used"])
+    table, _ = read_feature_matrix(
+        dbt.ref("customer_features"), model_row["features_used"]
+    )
     return segment_drift(table, model_row)
