@@ -1,0 +1,185 @@
+"""The measured ``dbt build``: a fresh warehouse, per-node and per-layer times.
+
+The build runs as the user runs it (``dbt build`` with the project's
+``profiles.yml``), in a subprocess whose whole process tree is measured
+(:mod:`bench.monitor`). Everything it writes - the warehouse, the BI
+publication, ``target/`` and ``logs/`` - goes to a fresh work folder, so
+every run starts from nothing: full parse, no registered model (the
+clustering is fitted), no previous publication.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .monitor import Measured, run_measured
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
+
+#: Layers of the project, by the node's file path (first match wins).
+LAYERS = (
+    ("staging", "models/staging/"),
+    ("intermediate", "models/intermediate/"),
+    ("customer_features", "models/marts/customers/customer_features."),
+    ("segmentation_models (Python)", "models/marts/segmentation/segmentation_models."),
+    ("marts: customers", "models/marts/customers/"),
+    ("marts: segmentation", "models/marts/segmentation/"),
+    ("marts: data quality", "models/marts/data_quality/"),
+    ("marts: monitoring", "models/marts/monitoring/"),
+    ("marts: other", "models/marts/"),
+)
+#: The layers the issue's "staging and feature layers" target sums: every
+#: line-level model up to the customer feature matrix.
+FEATURE_LAYERS = ("staging", "intermediate", "customer_features")
+
+
+@dataclass
+class NodeTiming:
+    unique_id: str
+    resource_type: str
+    layer: str
+    status: str
+    seconds: float
+
+
+@dataclass
+class BuildResult:
+    measured: Measured
+    warehouse: Path
+    elapsed_seconds: float | None = None  # dbt's own elapsed_time
+    nodes: list[NodeTiming] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.measured.returncode == 0
+
+    def layer_seconds(self) -> dict[str, float]:
+        totals: dict[str, float] = defaultdict(float)
+        for node in self.nodes:
+            totals[node.layer] += node.seconds
+        return dict(totals)
+
+    def feature_layer_seconds(self) -> float:
+        layers = self.layer_seconds()
+        return sum(layers.get(name, 0.0) for name in FEATURE_LAYERS)
+
+    def slowest(self, count: int = 8) -> list[NodeTiming]:
+        return sorted(self.nodes, key=lambda n: n.seconds, reverse=True)[:count]
+
+
+def _layer(resource_type: str, path: str) -> str:
+    if resource_type in ("test", "unit_test"):
+        return "tests"
+    if resource_type in ("seed", "snapshot", "operation"):
+        return {"operation": "hooks"}.get(resource_type, resource_type + "s")
+    for name, prefix in LAYERS:
+        if path.startswith(prefix):
+            return name
+    return "other"
+
+
+def node_timings(target: Path) -> tuple[float | None, list[NodeTiming]]:
+    """Per-node times from ``run_results.json``, with layers from ``manifest.json``."""
+    results = json.loads((target / "run_results.json").read_text())
+    manifest_path = target / "manifest.json"
+    paths: dict[str, tuple[str, str]] = {}
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        for section in ("nodes", "unit_tests"):
+            for uid, node in manifest.get(section, {}).items():
+                paths[uid] = (
+                    node.get("resource_type", ""),
+                    node.get("original_file_path", ""),
+                )
+    nodes = []
+    for result in results["results"]:
+        uid = result["unique_id"]
+        resource_type, path = paths.get(uid, (uid.split(".", 1)[0], ""))
+        nodes.append(
+            NodeTiming(
+                unique_id=uid,
+                resource_type=resource_type,
+                layer=_layer(resource_type, path),
+                status=str(result.get("status")),
+                seconds=float(result.get("execution_time") or 0.0),
+            )
+        )
+    return results.get("elapsed_time"), nodes
+
+
+def _facts(warehouse: Path) -> dict:
+    """Lines, customers and the chosen model, read back from the warehouse."""
+    import duckdb
+
+    facts: dict = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        facts["lines"] = con.sql(
+            "select sum(lines_read) from source_file_loads"
+        ).fetchone()[0]
+        facts["customers"] = con.sql(
+            "select count(*) from customer_features"
+        ).fetchone()[0]
+        selected = con.sql(
+            "select algorithm, k, silhouette, stability_ari "
+            "from segmentation_model_evaluation where is_selected"
+        ).fetchone()
+        if selected:
+            facts["model"] = {
+                "algorithm": selected[0],
+                "k": selected[1],
+                "silhouette": None if selected[2] is None else round(selected[2], 4),
+                "stability_ari": None if selected[3] is None else round(selected[3], 4),
+            }
+    return facts
+
+
+def run_build(
+    raw_glob: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    project_root: Path = PROJECT_ROOT,
+) -> BuildResult:
+    """``dbt build`` of the project on ``raw_glob`` into a fresh warehouse."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    warehouse = workdir / "warehouse.duckdb"
+    for stale in (warehouse, workdir / "warehouse.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(project_root),
+        "DUCKDB_PATH": str(warehouse),
+        "BI_DUCKDB_PATH": str(workdir / "published" / "segments.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(extra_env or {}),
+    }
+    command = [
+        str(DBT),
+        "build",
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        "--vars",
+        json.dumps({"raw_transactions": raw_glob}),
+    ]
+    measured = run_measured(
+        command,
+        log_path=workdir / "dbt_build.log",
+        env=env,
+        cwd=project_root,
+        # DuckDB's default temp_directory: <database file>.tmp
+        spill_dir=workdir / "warehouse.duckdb.tmp",
+    )
+    result = BuildResult(measured=measured, warehouse=warehouse)
+    if (workdir / "target" / "run_results.json").exists():
+        result.elapsed_seconds, result.nodes = node_timings(workdir / "target")
+    if result.ok:
+        result.facts = _facts(warehouse)
+    return result

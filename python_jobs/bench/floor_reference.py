@@ -1,0 +1,104 @@
+"""REFERENCE ONLY - not part of the pipeline: the DuckDB floor of issue 7.
+
+One hand-written DuckDB query computing the notebook's RFM (recency,
+frequency, monetary per customer, after the same cleaning) straight from the
+raw files: the least work any SQL pipeline over these files can do. (The
+casts are no-ops on the real data's types; they keep the query running on
+the generator's dirty files.) No
+quarantine, no line accounting, no other feature: it is a floor, not a
+competitor. The result is materialized in an in-memory table (so nothing is
+optimized away) and the time is the query's alone, without the Python or
+DuckDB start-up.
+
+    python python_jobs/bench/floor_reference.py 'data/raw/*.parquet'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+CSV_COLUMNS = (
+    "{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', "
+    "'Quantity': 'BIGINT', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', "
+    "'CustomerID': 'DOUBLE', 'Country': 'VARCHAR'}"
+)
+
+
+def floor_sql(pattern: str) -> str:
+    """The RFM query over ``pattern`` (CSV(.gz) or Parquet)."""
+    quoted = "'" + pattern.replace("'", "''") + "'"
+    if pattern.endswith(".parquet"):
+        source = f"read_parquet({quoted}, union_by_name = true)"
+    else:
+        # typed as read, no sniffing; a line that does not parse is skipped
+        source = (
+            f"read_csv({quoted}, header = true, auto_detect = false, "
+            f"columns = {CSV_COLUMNS}, ignore_errors = true)"
+        )
+    return f"""
+        with
+
+        sales as (
+            select
+                try_cast(CustomerID as double) as customer_id,
+                cast(InvoiceNo as varchar) as invoice_no,
+                try_cast(InvoiceDate as timestamp) as invoiced_at,
+                try_cast(Quantity as double) * try_cast(UnitPrice as double) as amount
+            from {source}
+            where
+                try_cast(CustomerID as double) is not null
+                and try_cast(InvoiceDate as timestamp) is not null
+                and not starts_with(cast(InvoiceNo as varchar), 'C')
+                and try_cast(Quantity as double) > 0
+                and try_cast(UnitPrice as double) > 0
+        ),
+
+        as_of as (
+            select cast(max(invoiced_at) as date) + 1 as as_of_date from sales
+        ),
+
+        final as (
+            select
+                sales.customer_id,
+                date_diff('day', cast(max(sales.invoiced_at) as date), any_value(as_of.as_of_date))
+                    as recency_days,
+                count(distinct sales.invoice_no) as frequency,
+                sum(sales.amount) as monetary
+            from sales
+            cross join as_of
+            group by sales.customer_id
+        )
+
+        select * from final
+    """
+
+
+def run(pattern: str, threads: int = 2, memory_limit: str = "4GB") -> dict:
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute(f"set threads = {int(threads)}")
+        con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute("set enable_progress_bar = false")
+        started = time.perf_counter()
+        con.execute(f"create table rfm as {floor_sql(pattern)}")
+        seconds = time.perf_counter() - started
+        customers = con.execute("select count(*) from rfm").fetchone()[0]
+    return {"customers": customers, "seconds": round(seconds, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("pattern", help="glob of the raw CSV(.gz) or Parquet files")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memory-limit", default="4GB")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.pattern, args.threads, args.memory_limit)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

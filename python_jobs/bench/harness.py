@@ -1,0 +1,338 @@
+"""``make bench``: the pipeline against the notebook and the floor, per scale.
+
+For every scale: the data (cached, :mod:`bench.datasets`), then on the same
+files the DuckDB floor query, the full ``dbt build`` into a fresh warehouse
+and the pandas notebook, each in its own measured subprocess. Results go to
+a JSON file in the work folder and to the generated part of
+``BENCHMARKS.md`` (between the ``bench:results`` markers; prose outside them
+is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import datasets
+from .dbt_build import FEATURE_LAYERS, run_build
+from .monitor import run_measured
+from .report import write_report
+
+PROJECT_ROOT = datasets.PROJECT_ROOT
+DEFAULT_SCALES = "real,1m,10m,50m"
+DEFAULT_CACHE = Path(tempfile.gettempdir()) / "segmentation-bench"
+#: The notebook holds every line in pandas (about 0.3 GB per million lines
+#: measured at 10M); above this many lines it is skipped unless asked for.
+NOTEBOOK_MAX_LINES = 12_000_000
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="benchmark.py",
+        description="Benchmark dbt build against the pandas notebook and the "
+        "DuckDB floor at several scales; writes BENCHMARKS.md.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--scales",
+        default=DEFAULT_SCALES,
+        help="comma-separated: tiny (generated), real (the real data once), 1m, 10m, "
+        "50m (the issue's 2, 20 and 93 copies of the real data), other <N>m / <N>k "
+        "lines (rounded up to whole copies), <N>x copies",
+    )
+    parser.add_argument(
+        "--format",
+        default="csv.gz",
+        help="raw file format(s) the build and the references read, comma-separated "
+        f"from {', '.join(datasets.FORMATS)}",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_CACHE / "data",
+        help="cache of the data of each scale (written once)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="warehouses, dbt target/logs and results.json "
+        f"(default: a new folder under {DEFAULT_CACHE / 'runs'})",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=PROJECT_ROOT / "BENCHMARKS.md",
+        help="the report to write (its generated part)",
+    )
+    parser.add_argument(
+        "--real-data-dir",
+        type=Path,
+        default=datasets.REAL_DATA_DIR,
+        help="the real Online Retail *.csv.gz files (generated data when absent)",
+    )
+    parser.add_argument(
+        "--notebook-max-lines",
+        type=int,
+        default=NOTEBOOK_MAX_LINES,
+        help="skip the pandas notebook above this many lines (its memory grows "
+        "with the lines)",
+    )
+    parser.add_argument("--skip-notebook", action="store_true")
+    parser.add_argument("--skip-floor", action="store_true")
+    parser.add_argument(
+        "--no-parquet-floor",
+        action="store_true",
+        help="do not also time the floor on a Parquet copy of CSV data",
+    )
+    parser.add_argument(
+        "--keep-warehouses", action="store_true", help="keep each build's warehouse"
+    )
+    parser.add_argument(
+        "--report-from",
+        type=Path,
+        default=None,
+        help="only rewrite the report from an earlier results.json",
+    )
+    return parser
+
+
+def machine_facts() -> dict:
+    """Cores, memory, CPU model, load and versions of the benchmark machine."""
+    facts: dict = {
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                facts["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                facts["memory_bytes"] = int(line.split()[1]) * 1024
+                break
+    except OSError:
+        pass
+    facts["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    versions = {}
+    for package in ("dbt-core", "dbt-duckdb", "duckdb", "pandas", "scikit-learn"):
+        try:
+            from importlib.metadata import version
+
+            versions[package] = version(package)
+        except Exception:  # noqa: BLE001 - a missing package is only not reported
+            versions[package] = None
+    facts["versions"] = versions
+    return facts
+
+
+def _reference(script: str, pattern: str, log: Path) -> dict:
+    """Run a reference script in a measured subprocess; its JSON plus the measure."""
+    measured = run_measured(
+        [sys.executable, str(Path(__file__).with_name(script)), pattern],
+        log_path=log,
+        cwd=PROJECT_ROOT,
+    )
+    outcome: dict = {
+        "returncode": measured.returncode,
+        "wall_seconds": round(measured.wall_seconds, 3),
+        "peak_rss_bytes": measured.peak_tree_rss_bytes,
+    }
+    if measured.returncode == 0:
+        lines = [x for x in log.read_text().splitlines() if x.startswith("{")]
+        outcome.update(json.loads(lines[-1]))
+    else:
+        outcome["error"] = measured.output_tail(2000)
+    return outcome
+
+
+def run_scale(
+    scale: datasets.Scale,
+    file_format: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    real_dir: Path,
+) -> dict:
+    log = _logger()
+    dataset = datasets.prepare(scale, file_format, args.data_dir, real_dir=real_dir)
+    log(
+        f"[{scale.name} {file_format}] data: {dataset.files} files, "
+        f"{dataset.bytes / 1e6:.0f} MB in {dataset.directory}"
+    )
+    record: dict = {
+        "scale": scale.name,
+        "format": file_format,
+        "source": dataset.source,
+        "tiles": dataset.tiles,
+        "data": dataset.glob,
+        "data_bytes": dataset.bytes,
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+    }
+    run_dir = workdir / f"{scale.name}-{file_format.replace('.', '_')}"
+
+    if not args.skip_floor:
+        record["floor"] = _reference(
+            "floor_reference.py", dataset.glob, run_dir / "floor.log"
+        )
+        log(f"[{scale.name}] floor: {record['floor'].get('seconds')} s")
+        if file_format != "parquet" and not args.no_parquet_floor:
+            parquet = datasets.prepare(
+                scale, "parquet", args.data_dir, real_dir=real_dir
+            )
+            record["floor_parquet"] = _reference(
+                "floor_reference.py", parquet.glob, run_dir / "floor_parquet.log"
+            )
+            log(
+                f"[{scale.name}] floor on Parquet: "
+                f"{record['floor_parquet'].get('seconds')} s"
+            )
+
+    build = run_build(dataset.glob, run_dir / "build")
+    record["build"] = {
+        "returncode": build.measured.returncode,
+        "wall_seconds": round(build.measured.wall_seconds, 3),
+        "dbt_elapsed_seconds": None
+        if build.elapsed_seconds is None
+        else round(build.elapsed_seconds, 3),
+        "peak_rss_bytes": build.measured.peak_tree_rss_bytes,
+        "peak_sampled_tree_rss_bytes": build.measured.peak_sampled_tree_rss_bytes,
+        "max_single_process_rss_bytes": build.measured.max_single_rss_bytes,
+        "peak_spill_bytes": build.measured.peak_spill_bytes,
+        "rss_samples": build.measured.samples,
+        "layers": {k: round(v, 3) for k, v in build.layer_seconds().items()},
+        "feature_layer_seconds": round(build.feature_layer_seconds(), 3),
+        "nodes": [
+            {
+                "unique_id": n.unique_id,
+                "layer": n.layer,
+                "status": n.status,
+                "seconds": round(n.seconds, 3),
+            }
+            for n in build.slowest(len(build.nodes))
+        ],
+        **build.facts,
+    }
+    if not build.ok:
+        record["build"]["error"] = build.measured.output_tail(3000)
+    log(
+        f"[{scale.name}] dbt build: rc={build.measured.returncode} "
+        f"{build.measured.wall_seconds:.1f} s, "
+        f"peak {build.measured.peak_tree_rss_bytes / 1e9:.2f} GB"
+    )
+    if build.ok and build.facts.get("customers"):
+        record["build"]["customers_per_second"] = round(
+            build.facts["customers"] / build.measured.wall_seconds, 1
+        )
+    if not args.keep_warehouses:
+        build.warehouse.unlink(missing_ok=True)
+        shutil.rmtree(run_dir / "build" / "published", ignore_errors=True)
+
+    lines = build.facts.get("lines") or scale.lines_target
+    if args.skip_notebook:
+        record["notebook"] = {"skipped": "--skip-notebook"}
+    elif lines > args.notebook_max_lines:
+        record["notebook"] = {
+            "skipped": f"{lines:,} lines > --notebook-max-lines "
+            f"{args.notebook_max_lines:,}"
+        }
+    else:
+        record["notebook"] = _reference(
+            "notebook_reference.py", dataset.glob, run_dir / "notebook.log"
+        )
+        log(
+            f"[{scale.name}] notebook: {record['notebook'].get('wall_seconds')} s, "
+            f"k={record['notebook'].get('best_k')}"
+        )
+    record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    record["ratios"] = ratios(record)
+    return record
+
+
+def ratios(record: dict) -> dict:
+    """dbt build / notebook (wall), feature layers / floor query."""
+    out: dict = {}
+    build = record.get("build", {})
+    notebook = record.get("notebook", {})
+    floor = record.get("floor", {})
+    if build.get("returncode") == 0 and notebook.get("returncode") == 0:
+        out["build_over_notebook"] = round(
+            build["wall_seconds"] / notebook["wall_seconds"], 3
+        )
+    if build.get("returncode") == 0 and floor.get("seconds"):
+        out["feature_layers_over_floor"] = round(
+            build["feature_layer_seconds"] / floor["seconds"], 2
+        )
+        out["build_over_floor"] = round(build["wall_seconds"] / floor["seconds"], 1)
+    return out
+
+
+def _logger():
+    def log(message: str) -> None:
+        stamp = dt.datetime.now().strftime("%H:%M:%S")
+        print(f"{stamp} {message}", file=sys.stderr, flush=True)
+
+    return log
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.report_from:
+        results = json.loads(args.report_from.read_text())
+        write_report(results, args.output)
+        print(f"wrote {args.output}")
+        return 0
+
+    real_available = datasets.real_data_available(args.real_data_dir)
+    scales = [
+        datasets.parse_scale(s, real_available)
+        for s in args.scales.split(",")
+        if s.strip()
+    ]
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    for file_format in formats:
+        if file_format not in datasets.FORMATS:
+            raise SystemExit(
+                f"--format: {file_format!r} is not one of {datasets.FORMATS}"
+            )
+    workdir = args.work_dir or (
+        DEFAULT_CACHE / "runs" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    results: dict = {
+        "started_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": "python python_jobs/benchmark.py "
+        + " ".join(
+            shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+        ),
+        "machine": machine_facts(),
+        "real_data": str(args.real_data_dir) if real_available else None,
+        "feature_layers": list(FEATURE_LAYERS),
+        "runs": [],
+    }
+    results_path = workdir / "results.json"
+    for scale in scales:
+        for file_format in formats:
+            record = run_scale(scale, file_format, args, workdir, args.real_data_dir)
+            results["runs"].append(record)
+            results_path.write_text(json.dumps(results, indent=2) + "\n")
+    results["finished_at"] = dt.datetime.now().isoformat(timespec="seconds")
+    results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results_path.write_text(json.dumps(results, indent=2) + "\n")
+    write_report(results, args.output)
+    print(f"results: {results_path}\nreport: {args.output}")
+    failed = [r["scale"] for r in results["runs"] if r["build"]["returncode"] != 0]
+    if failed:
+        print(f"dbt build failed at: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
