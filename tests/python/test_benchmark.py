@@ -177,6 +177,6 @@ def test_peak_memory_counts_the_whole_process_tree(tmp_path):
     )
     assert measured.returncode == 0
     assert measured.peak_sampled_tree_rss_bytes > 170 * 2**20
-    assert measured.max_single_rss_bytes < measured.peak_tree_rss_bytes
+    assert measured.peak_tree_rss_bytes >= measured.peak_sampled_tree_rss_bytes
     assert tree_rss_bytes(os.getpid()) > 0
     assert tree_rss_bytes(1) > 0  # the whole machine's tree

@@ -97,6 +97,10 @@ def cycle(tmp_path_factory):
     runs["features_before_retrain"] = arrow(
         last_score, "select * from customer_features"
     )
+    runs["health_before_retrain"] = last_score.query(
+        "select verdict, verdict_reason from model_health "
+        "order by run_started_at desc limit 1"
+    )[0]
     # a threshold any real drift passes: `auto` must retrain
     runs["auto"] = build(
         "auto", {"psi_watch": 0.001, "psi_retrain": 0.002, "max_model_age_days": 90}
@@ -178,7 +182,12 @@ def test_a_frozen_model_past_the_drift_threshold_warns_in_the_build(cycle):
     last_score = cycle[f"score_{BATCH_ENDS[-1]}"]
     verdict, reason = cycle["health_before_retrain"]
     worst = max(cycle["drift_before_retrain"].values())
-    expected = "retrain" if worst >= 0.25 else ("watch" if worst >= 0.1 else "ok")
+    cutoff = cycle["model_before_retrain"]["training_cutoff_date"]
+    as_of = max(cycle["features_before_retrain"].column("as_of_date").to_pylist())
+    too_old = (as_of - cutoff).days > 90  # monitoring.max_model_age_days default
+    expected = (
+        "retrain" if worst >= 0.25 or too_old else ("watch" if worst >= 0.1 else "ok")
+    )
     assert verdict == expected, reason
     warned = (
         "WARN" in last_score.output
