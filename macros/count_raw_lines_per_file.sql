@@ -29,18 +29,7 @@
     {%- else -%}
     counts as (
         select filename as source_file, count(*) - 1 as lines_read
-        from read_csv(
-            {{ location }},
-            columns = {'raw_line': 'VARCHAR'},
-            header = false,
-            auto_detect = false,
-            delim = {{ raw_line_separator() }},
-            quote = '',
-            escape = '',
-            strict_mode = false,
-            filename = true,
-            encoding = '{{ var("raw_encoding") }}'
-        )
+        from {{ read_raw_csv_as_lines(location) }}
         group by filename
     ),
     {%- endif %}

@@ -69,18 +69,7 @@
             filename as source_file,
             ordinality as scan_position,
             raw_line
-        from read_csv(
-            {{ location }},
-            columns = {'raw_line': 'VARCHAR'},
-            header = false,
-            auto_detect = false,
-            delim = {{ raw_line_separator() }},
-            quote = '',
-            escape = '',
-            strict_mode = false,
-            filename = true,
-            encoding = '{{ var("raw_encoding") }}'
-        ) with ordinality
+        from {{ read_raw_csv_as_lines(location) }} with ordinality
     ),
 
     numbered_lines as (
