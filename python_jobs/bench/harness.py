@@ -17,6 +17,7 @@ import os
 import platform
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -125,6 +126,7 @@ def machine_facts() -> dict:
     except OSError:
         pass
     facts["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    facts["git"] = _git_revision()
     versions = {}
     for package in ("dbt-core", "dbt-duckdb", "duckdb", "pandas", "scikit-learn"):
         try:
@@ -135,6 +137,39 @@ def machine_facts() -> dict:
             versions[package] = None
     facts["versions"] = versions
     return facts
+
+
+def _git_revision() -> str | None:
+    """The measured code: HEAD, and how many files differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "models",
+                "macros",
+                "seeds",
+                "python_jobs",
+                "dbt_project.yml",
+                "profiles.yml",
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + (f" + {len(changed)} changed files" if changed else "")
 
 
 def _reference(script: str, pattern: str, log: Path) -> dict:

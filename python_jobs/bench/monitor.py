@@ -2,9 +2,10 @@
 
 The peak is the largest sum of resident set sizes (``/proc/<pid>/statm``)
 over the process and all its descendants, sampled every ``interval``
-seconds. A sampler can miss a short spike, so the peak reported is the
-larger of the sampled tree peak and the kernel's ``ru_maxrss`` of the
-child (from ``wait4``: the largest single process of the tree, exact).
+seconds (a spike shorter than that can be missed). The kernel's
+``ru_maxrss`` of the child (from ``wait4``) is recorded beside it but not
+folded in: it is the largest single process, and Linux carries the memory
+the parent had when it forked into it, so it can exceed the command's own.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def run_measured(
     return Measured(
         returncode=process.returncode,
         wall_seconds=wall,
-        peak_tree_rss_bytes=max(peak, max_single),
+        peak_tree_rss_bytes=peak,
         peak_sampled_tree_rss_bytes=peak,
         max_single_rss_bytes=max_single,
         samples=samples,

@@ -193,6 +193,7 @@ def render(results: dict) -> str:
         f"{machine.get('python')}; {versions}.",
         f"- Load average (1, 5, 15 min) at start: {machine.get('load_average')}, "
         f"at end: {machine.get('load_average_end')}.",
+        f"- Code measured: {machine.get('git') or 'unknown'}.",
         f"- Command: `{results.get('command')}` (from the project root).",
         "",
         "#### Targets (issue 7)",
