@@ -10,12 +10,15 @@ than the radius of their nearest centroid are outliers (label ``-1`` here,
 segment 0 in the registry).
 
 Which rows an algorithm sees is decided by the caller: k-means is linear in
-the number of rows and sees every customer (``MiniBatchKMeans`` above
-``minibatch_threshold``); the Gaussian mixture sees a seeded subsample of at
-most :data:`GMM_MAX_FIT_ROWS`; agglomerative clustering, HDBSCAN and DBSCAN
-need quadratic memory or time and only ever see a seeded sample of at most
-``sample_size`` rows. Whatever the rows, every customer is then labelled by
-the deployed model.
+the number of rows and cheap per row, and sees every customer
+(``MiniBatchKMeans`` above ``minibatch_threshold``); the others
+(:data:`SAMPLED_ALGORITHMS`) only ever see the seeded sample of at most
+``sample_size`` rows: agglomerative clustering, HDBSCAN and DBSCAN need
+quadratic memory or time, and the Gaussian mixture's EM costs O(n k d^2)
+per iteration for each of the two covariance types tried (and its
+bootstrap refits, like every candidate's, see at most 2,500 of the
+sample's rows). Whatever the rows, every customer is then labelled by the
+deployed model.
 
 The Gaussian mixture tries full and diagonal covariances and keeps the one
 with the lower BIC. HDBSCAN's ``min_cluster_size`` (= ``min_samples``) is 1%,
@@ -42,7 +45,6 @@ from .config import SegmentationConfig
 
 __all__ = [
     "DENSITY_ALGORITHMS",
-    "GMM_MAX_FIT_ROWS",
     "SAMPLED_ALGORITHMS",
     "CandidateSpec",
     "ClusterFit",
@@ -57,7 +59,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Algorithms fitted on the seeded sample rather than on every customer.
-SAMPLED_ALGORITHMS = frozenset({"agglomerative", "hdbscan", "dbscan"})
+SAMPLED_ALGORITHMS = frozenset(
+    {"agglomerative", "gaussian_mixture", "hdbscan", "dbscan"}
+)
 #: Algorithms that may leave customers unassigned (segment 0).
 DENSITY_ALGORITHMS = frozenset({"hdbscan", "dbscan"})
 
@@ -67,11 +71,6 @@ DBSCAN_EPS_QUANTILES = (0.80, 0.90, 0.95)
 GMM_COVARIANCE_TYPES = ("full", "diag")
 GMM_REG_COVAR = 1e-3
 GMM_MAX_ITER = 200
-#: The Gaussian mixture is fitted on a seeded subsample of at most this many
-#: customers: EM with full covariances costs O(n k d^2) per iteration and
-#: twice that (two covariance types are tried), while means and covariances
-#: are estimated precisely long before this size.
-GMM_MAX_FIT_ROWS = 25_000
 MINIBATCH_BATCH_SIZE = 4096
 
 

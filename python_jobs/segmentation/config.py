@@ -267,7 +267,10 @@ class SegmentationConfig:
     bootstrap_samples : int
         Number of bootstrap refits per candidate; 0 disables stability.
     sample_size : int
-        Maximum number of rows any quadratic-memory step sees.
+        Largest number of rows of the seeded sample every algorithm but
+        k-means is fitted on (Ward, Gaussian mixture, HDBSCAN, DBSCAN) and
+        of the silhouette's sample; the bootstrap refits on at most 2,500 of
+        the sample's rows.
     minibatch_threshold : int
         Above this many customers k-means uses ``MiniBatchKMeans``.
     selection_metric : {"silhouette", "davies_bouldin", "calinski_harabasz"}

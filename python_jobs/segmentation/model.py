@@ -39,7 +39,6 @@ from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
 
 from .algorithms import (
-    GMM_MAX_FIT_ROWS,
     SAMPLED_ALGORITHMS,
     CandidateSpec,
     DeployedModel,
@@ -52,6 +51,7 @@ from .config import SegmentationConfig
 from .errors import ConfigError, SegmentationError
 from .evaluation import (
     BOOTSTRAP_MAX_ROWS,
+    SilhouetteSample,
     StabilityJob,
     bootstrap_stability,
     deployed_metrics,
@@ -80,12 +80,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ID_COLUMN = "customer_id"
-#: Cap on BLAS and OpenMP threads while fitting.
-MAX_THREADS = 2
-#: Fits on at most this many rows run single-threaded: for small problems
-#: OpenMP threads cost more than they save, and far more when the machine is
-#: busy with other work (idle OpenMP threads spin while waiting).
-SINGLE_THREAD_MAX_ROWS = 20_000
+#: Cap on BLAS and OpenMP threads while fitting. One: the fit runs inside a
+#: dbt build whose other node and DuckDB queries use the same cores, and
+#: OpenMP threads spin while they wait for a busy core (fit at 87k customers
+#: on 2 loaded cores: 44 to 76 s with 2 threads, 21 s with 1).
+MAX_THREADS = 1
 
 
 # --------------------------------------------------------------------------
@@ -340,23 +339,16 @@ def _sample_rows(n: int, size: int, random_state: int, stream: int) -> np.ndarra
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
-def _threads_for(spec: CandidateSpec, n_rows: int) -> int:
-    """Thread count for fitting ``spec``: 1 for small fits, else MAX_THREADS."""
-    if spec.algorithm in SAMPLED_ALGORITHMS or n_rows <= SINGLE_THREAD_MAX_ROWS:
-        return 1
-    return MAX_THREADS
-
-
 @dataclass
 class _FitContext:
     """The data every candidate is fitted and evaluated on.
 
     ``Xs`` holds all customers in the scaled space and ``Z`` in the fitting
     space (the same array without PCA). ``sample_index`` is the seeded
-    sample of at most ``sample_size`` rows that quadratic-cost steps see;
-    ``boot_rows`` are positions within that sample used as the bootstrap
-    reference; ``gmm_index`` the seeded subsample the Gaussian mixture is
-    fitted on.
+    sample of at most ``sample_size`` rows that the sampled algorithms are
+    fitted on; ``boot_rows`` are positions within that sample used as the
+    bootstrap reference; ``silhouette`` the seeded sample every candidate's
+    silhouette is measured on, with its distances.
     """
 
     config: SegmentationConfig
@@ -365,10 +357,9 @@ class _FitContext:
     to_scaled: Callable[[np.ndarray], np.ndarray]
     sample_index: np.ndarray = field(init=False)
     boot_rows: np.ndarray = field(init=False)
-    gmm_index: np.ndarray = field(init=False)
     full: FitData = field(init=False)
     sample: FitData = field(init=False)
-    gmm: FitData = field(init=False)
+    silhouette: SilhouetteSample = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.n_rows
@@ -377,14 +368,9 @@ class _FitContext:
         self.boot_rows = _sample_rows(
             self.sample_index.size, BOOTSTRAP_MAX_ROWS, seed, stream=3
         )
-        self.gmm_index = _sample_rows(n, GMM_MAX_FIT_ROWS, seed, stream=4)
         self.full = FitData(self.Z)
         self.sample = FitData(np.ascontiguousarray(self.Z[self.sample_index]))
-        self.gmm = (
-            self.full
-            if self.gmm_index.size == n
-            else FitData(np.ascontiguousarray(self.Z[self.gmm_index]))
-        )
+        self.silhouette = SilhouetteSample.draw(self.Z, self.config.sample_size, seed)
 
     @property
     def n_rows(self) -> int:
@@ -394,14 +380,10 @@ class _FitContext:
     def data_for(self, spec: CandidateSpec) -> tuple[FitData, np.ndarray]:
         """Rows ``spec`` is fitted on, and the same rows in the scaled space.
 
-        Sampled algorithms see the seeded sample, the Gaussian mixture a
-        seeded subsample of at most ``GMM_MAX_FIT_ROWS`` rows, k-means every
-        row.
+        Sampled algorithms see the seeded sample, k-means every row.
         """
         if spec.algorithm in SAMPLED_ALGORITHMS:
             return self.sample, self.Xs[self.sample_index]
-        if spec.algorithm == "gaussian_mixture" and self.gmm is not self.full:
-            return self.gmm, self.Xs[self.gmm_index]
         return self.full, self.Xs
 
 
@@ -412,27 +394,20 @@ def _evaluate_candidate(
     config = ctx.config
     data, X_fit = ctx.data_for(spec)
     started = time.perf_counter()
-    with threadpool_limits(limits=_threads_for(spec, ctx.n_rows)):
-        fit = fit_clusters(spec, data, config.random_state)
-        candidate = Candidate(
-            candidate_id=candidate_id,
-            algorithm=spec.algorithm,
-            parameters=fit.resolved_params,
-            k=int(fit.centroids.shape[0]),
-            fit_seconds=time.perf_counter() - started,
-            problem=fit.problem,
-        )
-        if fit.centroids.shape[0] == 0:
-            return candidate, None
-        deployed = build_deployed_model(spec, fit, ctx.to_scaled, X_fit)
-        labels, _ = deployed.assign(ctx.Xs)
-        metrics = deployed_metrics(
-            ctx.Z,
-            labels,
-            fit.centroids,
-            sample_size=config.sample_size,
-            random_state=config.random_state,
-        )
+    fit = fit_clusters(spec, data, config.random_state)
+    candidate = Candidate(
+        candidate_id=candidate_id,
+        algorithm=spec.algorithm,
+        parameters=fit.resolved_params,
+        k=int(fit.centroids.shape[0]),
+        fit_seconds=time.perf_counter() - started,
+        problem=fit.problem,
+    )
+    if fit.centroids.shape[0] == 0:
+        return candidate, None
+    deployed = build_deployed_model(spec, fit, ctx.to_scaled, X_fit)
+    labels, _ = deployed.assign(ctx.Xs)
+    metrics = deployed_metrics(ctx.Z, labels, fit.centroids, ctx.silhouette)
     candidate.deployed = deployed
     candidate.fit_centroids = fit.centroids
     candidate.sizes = metrics.sizes
@@ -710,15 +685,14 @@ def _fit(
             )
     if jobs:
         boot_started = time.perf_counter()
-        with threadpool_limits(limits=1):  # small refits: threads only add overhead
-            stability = bootstrap_stability(
-                jobs,
-                np.ascontiguousarray(Z[reference_index]),
-                np.ascontiguousarray(Xs[reference_index]),
-                to_scaled,
-                n_resamples=config.bootstrap_samples,
-                random_state=config.random_state,
-            )
+        stability = bootstrap_stability(
+            jobs,
+            np.ascontiguousarray(Z[reference_index]),
+            np.ascontiguousarray(Xs[reference_index]),
+            to_scaled,
+            n_resamples=config.bootstrap_samples,
+            random_state=config.random_state,
+        )
         logger.info(
             "bootstrap of %d candidates x %d resamples on %d rows took %.1fs",
             len(jobs),

@@ -568,7 +568,7 @@ def test_quadratic_steps_only_see_the_sample(
     seen: dict[str, list[int]] = {"ward": [], "hdbscan": [], "silhouette": []}
     real_ward = algorithms_module.ward_tree
     real_hdbscan = algorithms_module.HDBSCAN
-    real_silhouette = evaluation_module.silhouette_score
+    real_distances = evaluation_module.pairwise_distances
 
     def ward(X: np.ndarray, *args: object, **kwargs: object) -> tuple:
         seen["ward"].append(X.shape[0])
@@ -579,17 +579,16 @@ def test_quadratic_steps_only_see_the_sample(
             seen["hdbscan"].append(X.shape[0])
             return super().fit(X, y)
 
-    def silhouette(X: np.ndarray, labels: np.ndarray, **kwargs: object) -> float:
-        size = kwargs.get("sample_size")
-        seen["silhouette"].append(X.shape[0] if size is None else int(size))
-        return real_silhouette(X, labels, **kwargs)
+    def silhouette_distances(X: np.ndarray, **kwargs: object) -> np.ndarray:
+        seen["silhouette"].append(X.shape[0])
+        return real_distances(X, **kwargs)
 
     monkeypatch.setattr(algorithms_module, "ward_tree", ward)
     monkeypatch.setattr(algorithms_module, "HDBSCAN", RecordingHDBSCAN)
-    monkeypatch.setattr(evaluation_module, "silhouette_score", silhouette)
+    monkeypatch.setattr(evaluation_module, "pairwise_distances", silhouette_distances)
     config = SegmentationConfig.from_dict(
         {
-            "algorithms": ["agglomerative", "hdbscan"],
+            "algorithms": ["agglomerative", "gaussian_mixture", "hdbscan"],
             "sample_size": 400,
             "bootstrap_samples": 2,
             "k_max": 4,

@@ -21,11 +21,16 @@ from segmentation.algorithms import (
     cut_ward_tree,
     fit_clusters,
 )
-from segmentation.evaluation import segment_jaccard
+from segmentation.evaluation import (
+    SilhouetteSample,
+    adjusted_rand,
+    segment_jaccard,
+    silhouette_from_distances,
+)
 from segmentation.selection import order_segments, select_candidate
 from sklearn.cluster import AgglomerativeClustering, ward_tree
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 
 def _candidate(
@@ -227,3 +232,43 @@ def test_segment_jaccard() -> None:
     missing = segment_jaccard(np.array([0, 0]), np.array([0, 0]), 2)
     assert missing[0] == 1.0
     assert np.isnan(missing[1])
+
+
+def _labellings() -> list[np.ndarray]:
+    """Labellings of 300 points: outliers, a singleton, empty ids, 2 and 7 groups."""
+    rng = np.random.default_rng(5)
+    with_outliers = rng.integers(-1, 4, size=300)
+    singleton = rng.integers(0, 3, size=300)
+    singleton[17] = 9  # alone in its group; ids 3..8 unused
+    return [
+        with_outliers,
+        singleton,
+        rng.integers(0, 2, size=300),
+        rng.integers(0, 7, size=300),
+    ]
+
+
+def test_silhouette_from_distances_is_sklearns_silhouette() -> None:
+    X, _ = make_blobs(n_samples=300, centers=4, n_features=5, random_state=1)
+    for labels in _labellings():
+        sample = SilhouetteSample.draw(X, sample_size=1000, random_state=0)
+        assert sample.score(labels) == pytest.approx(
+            silhouette_score(X, labels), rel=1e-12, abs=1e-12
+        )
+        # a sample smaller than the data draws what silhouette_score draws
+        sample = SilhouetteSample.draw(X, sample_size=120, random_state=3)
+        assert sample.index.size == 120
+        expected = silhouette_score(X, labels, sample_size=120, random_state=3)
+        assert sample.score(labels) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    with pytest.raises(ValueError, match="Number of labels is 1"):
+        silhouette_from_distances(np.zeros((3, 3)), np.zeros(3, dtype=int))
+
+
+def test_adjusted_rand_is_sklearns_adjusted_rand_score() -> None:
+    labellings = _labellings()
+    for a in labellings:
+        for b in labellings:
+            assert adjusted_rand(a, b) == adjusted_rand_score(a, b)
+    same = np.array([2, 2, -1, 5])
+    assert adjusted_rand(same, np.array([0, 0, 1, 2])) == 1.0
+    assert adjusted_rand(np.zeros(4, dtype=int), np.arange(4)) == 0.0
