@@ -108,3 +108,20 @@
         ) }}
     {%- endif -%}
 {% endmacro %}
+
+
+{#-
+    check_raw_transaction_files(source_relation, files=none)
+
+    The checks of check_raw_transactions_location for the files a run is
+    about to read (`files`, or the whole glob), run only when SQL is about
+    to execute (`dbt run` / `dbt build`), not when it is just compiled, and
+    not when the run reads no file (an incremental run with nothing new).
+-#}
+{% macro check_raw_transaction_files(source_relation, files=none) %}
+    {%- if execute and flags.WHICH in ('run', 'build') and (files is none or files | length > 0) -%}
+        {%- do check_raw_transactions_location(
+            source_relation.render(), raw_transaction_columns(), raw_files_location(source_relation, files)
+        ) -%}
+    {%- endif -%}
+{% endmacro %}

@@ -9,7 +9,7 @@
 -#}
 {% macro count_raw_lines_per_file(source_relation, files=none) %}
     {%- set glob_location = source_relation.render() -%}
-    {%- set location = glob_location if files is none else "[" ~ ("'" ~ files | join("', '") ~ "'") ~ "]" -%}
+    {%- set location = raw_files_location(source_relation, files) -%}
     with
 
     files as (

@@ -10,7 +10,9 @@
       unit_price, customer_id, country
 
     `files`, when given, is the list of paths to read instead of the whole
-    glob (an incremental run's new files).
+    glob (an incremental run's new files). `sample_lines`, when given, reads
+    only the first that many physical lines of the load (in file name
+    order), e.g. to look at the date formats before the full read.
 
     CSV / CSV.gz: each line is read whole (no quoting, and a column separator
     that no text export contains, see raw_line_separator) so that a malformed
@@ -28,11 +30,20 @@
     with a time zone: converted to UTC) becomes `YYYY-MM-DD HH:MM:SS`, which
     the first default `raw_date_formats` entry reads.
 -#}
-{% macro read_raw_transaction_lines(source_relation, files=none) %}
+{% macro read_raw_transaction_lines(source_relation, files=none, sample_lines=none) %}
     {%- set location = source_relation.render() -%}
-    {#- read only the given files (an incremental run's new ones), or the whole glob -#}
-    {%- set read_location = location if files is none else "[" ~ ("'" ~ files | join("', '") ~ "'") ~ "]" -%}
-    {%- set required_columns = [
+    {%- set read_location = raw_files_location(source_relation, files) -%}
+    {%- if location.strip("'").lower().endswith('.parquet') -%}
+        {{ _read_raw_parquet_rows(read_location, raw_transaction_columns(), sample_lines) }}
+    {%- else -%}
+        {{ _read_raw_csv_lines(read_location, raw_transaction_columns(), sample_lines) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- The eight required columns: (lower-case name in the raw header, our name). -#}
+{% macro raw_transaction_columns() %}
+    {{- return([
         ('invoiceno', 'invoice_no'),
         ('stockcode', 'stock_code'),
         ('description', 'description'),
@@ -41,20 +52,25 @@
         ('unitprice', 'unit_price'),
         ('customerid', 'customer_id'),
         ('country', 'country'),
-    ] -%}
-    {#- checked only when the SQL is about to run, not when it is just compiled -#}
-    {%- if execute and flags.WHICH in ('run', 'build') -%}
-        {%- do check_raw_transactions_location(location, required_columns, read_location) -%}
-    {%- endif -%}
-    {%- if location.strip("'").lower().endswith('.parquet') -%}
-        {{ _read_raw_parquet_rows(read_location, required_columns) }}
-    {%- else -%}
-        {{ _read_raw_csv_lines(read_location, required_columns) }}
-    {%- endif -%}
+    ]) -}}
 {% endmacro %}
 
 
-{% macro _read_raw_csv_lines(location, required_columns) %}
+{#- The files to read as SQL: the given paths as a list literal (an
+    incremental run's new files), or the source's whole glob. -#}
+{% macro raw_files_location(source_relation, files=none) %}
+    {%- if files is none -%}
+        {{- return(source_relation.render()) -}}
+    {%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for file in files -%}
+        {%- do quoted.append("'" ~ file | replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {{- return("[" ~ quoted | join(", ") ~ "]") -}}
+{% endmacro %}
+
+
+{% macro _read_raw_csv_lines(location, required_columns, sample_lines=none) %}
     {#- the var is checked up front by validate_settings (on-run-start) -#}
     {%- set delimiter = var('raw_csv_delimiter') | string -%}
     {%- set delimiter_shown = '\\t' if delimiter == '\t' else delimiter -%}
@@ -62,54 +78,81 @@
     {%- set quoted_field = '"(?:[^"]|"")*"' -%}
     {%- set plain_field = '[^' ~ d ~ '"]*' -%}
     {%- set any_field = '(?:' ~ quoted_field ~ '|' ~ plain_field ~ ')' -%}
+    {#- a line's fields: a plain split when it has no quote, else a regex that
+        honours quoting, with the quotes removed and "" read as " -#}
+    {%- set split_fields -%}
+        case
+            when not contains(raw_line, '"') then string_split(raw_line, '{{ delimiter }}')
+            else list_transform(
+                regexp_extract_all(raw_line, '(?:^|{{ d }})({{ any_field }})', 1),
+                field -> case
+                    when len(field) >= 2 and starts_with(field, '"') and ends_with(field, '"')
+                        then replace(field[2:-2], '""', '"')
+                    else field
+                end
+            )
+        end
+    {%- endset -%}
     with
 
     physical_lines as (
+        -- the reader returns each file's lines in order, one file after the
+        -- other, so a line's number is its scan position less its file's first
         select
             filename as source_file,
             ordinality as scan_position,
             raw_line
         from {{ read_raw_csv_as_lines(location) }} with ordinality
+        {%- if sample_lines is not none %}
+            limit {{ sample_lines }}
+        {%- endif %}
+    ),
+
+    file_starts as (
+        select
+            source_file,
+            min(scan_position) as first_scan_position
+        from physical_lines
+        group by source_file
     ),
 
     numbered_lines as (
+        -- (a join with the small per-file table, not a window over every line)
         select
-            source_file,
-            scan_position - min(scan_position) over (partition by source_file) + 1 as source_line_number,
-            raw_line
+            physical_lines.source_file,
+            physical_lines.scan_position - file_starts.first_scan_position + 1 as source_line_number,
+            physical_lines.raw_line
         from physical_lines
+        inner join file_starts
+            on physical_lines.source_file = file_starts.source_file
     ),
 
     split_lines as (
+        -- (the header lines are split apart, in file_headers, so that this
+        -- CTE is read once and never held in memory whole)
         select
             source_file,
             source_line_number,
             raw_line,
-            coalesce(trim(raw_line) = '', true) as is_blank,
+            raw_line is null or regexp_full_match(raw_line, '\s*') as is_blank,
             contains(raw_line, '"')
                 and not regexp_full_match(raw_line, '{{ any_field }}(?:{{ d }}{{ any_field }})*')
                 as has_malformed_quoting,
-            case
-                when not contains(raw_line, '"') then string_split(raw_line, '{{ delimiter }}')
-                else list_transform(
-                    regexp_extract_all(raw_line, '(?:^|{{ d }})({{ any_field }})', 1),
-                    field -> case
-                        when len(field) >= 2 and starts_with(field, '"') and ends_with(field, '"')
-                            then replace(field[2:-2], '""', '"')
-                        else field
-                    end
-                )
-            end as fields
+            {{ split_fields }} as fields
         from numbered_lines
+        where source_line_number > 1
     ),
 
     file_headers as (
         select
-            source_file,
-            raw_line as header_line,
-            list_transform(fields, name -> lower(trim(replace(name, chr(65279), '')))) as header_names
-        from split_lines
-        where source_line_number = 1
+            physical_lines.source_file,
+            physical_lines.raw_line as header_line,
+            list_transform({{ split_fields }}, name -> lower(trim(replace(name, chr(65279), '')))) as header_names
+        from physical_lines
+        inner join file_starts
+            on
+                physical_lines.source_file = file_starts.source_file
+                and physical_lines.scan_position = file_starts.first_scan_position
     ),
 
     header_positions as (
@@ -180,14 +223,13 @@
         from split_lines
         inner join checked_headers
             on split_lines.source_file = checked_headers.source_file
-        where split_lines.source_line_number > 1
     )
 
     select * from final
 {% endmacro %}
 
 
-{% macro _read_raw_parquet_rows(location, required_columns) %}
+{% macro _read_raw_parquet_rows(location, required_columns, sample_lines=none) %}
     {#- an ISO date or timestamp as DuckDB prints a typed value: with optional
         fractional seconds and an optional time-zone offset -#}
     {%- set iso_timestamp = '\\d{4}-\\d{2}-\\d{2}(?:[ T]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?' -%}
@@ -197,11 +239,14 @@
     parquet_rows as (
         select
             filename as source_file,
-            ordinality as scan_position,
+            file_row_number + 1 as source_line_number,
             {%- for raw_name, column_name in required_columns %}
             cast({{ raw_name }} as varchar) as {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
-        from read_parquet({{ location }}, filename = true, union_by_name = true) with ordinality
+        from read_parquet({{ location }}, filename = true, file_row_number = true, union_by_name = true)
+        {%- if sample_lines is not none %}
+            limit {{ sample_lines }}
+        {%- endif %}
     ),
 
     typed_values_as_text as (
@@ -237,7 +282,7 @@
     final as (
         select
             source_file,
-            scan_position - min(scan_position) over (partition by source_file) + 1 as source_line_number,
+            source_line_number,
             concat_ws(',', {% for raw_name, column_name in required_columns %}{{ column_name }}{% if not loop.last %}, {% endif %}{% endfor %}) as raw_line,
             cast(null as varchar) as line_error,
             {%- for raw_name, column_name in required_columns %}

@@ -7,16 +7,26 @@
     yet (a new day's export), and `--full-refresh` reads them all again with
     the same result. A line repeating a line staged by an earlier run is a
     duplicate like any other.
+
+    Exact duplicates are marked by the post-hook mark_duplicate_lines, in the
+    same transaction, after the lines are written: finding them needs every
+    line of the load at once, which a table scan does far more cheaply than
+    the query that parses the files.
 -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    post_hook="{{ mark_duplicate_lines(this) }}"
+) }}
 
-{%- set files_to_load = raw_files_to_load(source('online_retail', 'transaction_files')) %}
-
-{%- set date_parsers = [] -%}
-{#- a bad var stops the run in the validate_settings hook, after parsing -#}
-{%- set date_formats = var('raw_date_formats') if var('raw_date_formats') is iterable else [] -%}
+{%- set transaction_files = source('online_retail', 'transaction_files') %}
+{%- set files_to_load = raw_files_to_load(transaction_files) %}
+{#- a file that cannot be read stops the build here, with a message naming it -#}
+{%- do check_raw_transaction_files(transaction_files, files_to_load) %}
+{%- set date_formats = raw_date_formats_by_use(transaction_files, files_to_load) %}
+{%- set quoted_formats = [] -%}
 {%- for date_format in date_formats -%}
-    {%- do date_parsers.append("try_strptime(trim(invoice_date), '" ~ date_format ~ "')") -%}
+    {%- do quoted_formats.append("'" ~ date_format | replace("'", "''") ~ "'") -%}
 {%- endfor %}
 
 with
@@ -39,35 +49,8 @@ raw_lines as (
             cast(null as varchar) as country
         where false
     {%- else %}
-        {{ read_raw_transaction_lines(source('online_retail', 'transaction_files'), files_to_load) }}
+        {{ read_raw_transaction_lines(transaction_files, files_to_load) }}
     {%- endif %}
-),
-
-dates_parsed as (
-    -- the invoice date read with every accepted format, in the listed order
-    select
-        *,
-        [{{ date_parsers | join(', ') }}] as invoiced_at_candidates
-    from raw_lines
-),
-
-date_format_usage as (
-    -- how many lines of the whole load each accepted format reads
-    select
-        positions.format_position,
-        count(dates_parsed.invoiced_at_candidates[positions.format_position]) as parsed_lines
-    from dates_parsed
-    cross join range(1, {{ date_parsers | length + 1 }}) as positions (format_position)
-    where dates_parsed.line_error is null
-    group by positions.format_position
-),
-
-date_format_order as (
-    -- the formats, those that read most lines first (ties keep the listed
-    -- order): a date two formats can read (01/02/2011) is read the way most
-    -- of the load is written
-    select list(format_position order by parsed_lines desc, format_position asc) as format_positions
-    from date_format_usage
 ),
 
 typed_lines as (
@@ -80,16 +63,24 @@ typed_lines as (
         nullif(trim(stock_code), '') as stock_code,
         nullif(trim(description), '') as description,
         -- CustomerID arrives as a float ('17850.0'): keep the id as clean text
-        nullif(regexp_replace(trim(customer_id), '\.0+$', ''), '') as customer_id,
+        nullif(
+            case
+                when contains(customer_id, '.') then regexp_replace(trim(customer_id), '\.0+$', '')
+                else trim(customer_id)
+            end,
+            ''
+        ) as customer_id,
         nullif(trim(country), '') as country,
         try_cast(trim(quantity) as double) as quantity_number,
         try_cast(trim(unit_price) as double) as unit_price_number,
-        list_filter(
-            list_transform(date_format_order.format_positions, position -> invoiced_at_candidates[position]),
-            candidate -> candidate is not null
-        )[1] as invoiced_at
-    from dates_parsed
-    cross join date_format_order
+        -- the formats in the order raw_date_formats_by_use found them used:
+        -- the first that reads the date wins
+        {%- if quoted_formats | length > 0 %}
+            try_strptime(trim(invoice_date), [{{ quoted_formats | join(', ') }}]) as invoiced_at
+        {%- else %}
+            cast(null as timestamp) as invoiced_at
+        {%- endif %}
+    from raw_lines
 ),
 
 classified_lines as (
@@ -110,33 +101,17 @@ classified_lines as (
             when invoiced_at > current_localtimestamp() then 'invoice_date_in_future'
             when abs(quantity_number) > {{ var('max_abs_quantity') }} then 'absurd_quantity'
             when abs(unit_price_number) > {{ var('max_abs_unit_price') }} then 'absurd_unit_price'
-        end as parse_error
+        end as reject_reason
     from typed_lines
 ),
 
-deduplicated_lines as (
-    select
-        *,
-        -- an exact repeat of an earlier valid line (all eight fields equal) is
-        -- quarantined; the first copy, by file name and line number, is staged
-        case
-            when parse_error is null
-                then row_number() over (
-                    partition by
-                        parse_error is null,
-                        invoice_no, stock_code, description, quantity_number,
-                        invoiced_at, unit_price_number, customer_id, country
-                    order by source_file, source_line_number
-                )
-        end as copy_number
-    from classified_lines
-),
-
-typed_lines_with_reason as (
+final as (
     select
         source_file,
         source_line_number,
-        raw_line,
+        -- the text is kept for the lines quarantined here; a staged line is
+        -- its typed fields (and a duplicate points at its first copy)
+        case when reject_reason is not null then raw_line end as raw_line,
         invoice_no,
         stock_code,
         description,
@@ -145,64 +120,11 @@ typed_lines_with_reason as (
         try_cast(quantity_number as bigint) as quantity,
         try_cast(unit_price_number as decimal(18, 4)) as unit_price,
         invoiced_at,
-        coalesce(parse_error, case when copy_number > 1 then 'duplicate_line' end) as reject_reason
-    from deduplicated_lines
-),
-
-{%- if is_incremental() %}
-
-lines_staged_before as (
-    select
-        invoice_no,
-        stock_code,
-        description,
-        customer_id,
-        country,
-        quantity,
-        unit_price,
-        invoiced_at
-    from {{ this }}
-    where reject_reason is null
-),
-{%- endif %}
-
-final as (
-    -- on an incremental run, a line equal to one staged before is a duplicate too
-    select
-        new_lines.source_file,
-        new_lines.source_line_number,
-        new_lines.raw_line,
-        new_lines.invoice_no,
-        new_lines.stock_code,
-        new_lines.description,
-        new_lines.customer_id,
-        new_lines.country,
-        new_lines.quantity,
-        new_lines.unit_price,
-        new_lines.invoiced_at,
-        {%- if is_incremental() %}
-            case
-                when new_lines.reject_reason is null and lines_staged_before.invoice_no is not null
-                    then 'duplicate_line'
-                else new_lines.reject_reason
-            end as reject_reason
-        {%- else %}
-            new_lines.reject_reason
-        {%- endif %}
-    from typed_lines_with_reason as new_lines
-    {%- if is_incremental() %}
-        -- (the lines staged before are unique, so a line matches at most one)
-        left join lines_staged_before
-            on
-                new_lines.invoice_no = lines_staged_before.invoice_no
-                and new_lines.stock_code = lines_staged_before.stock_code
-                and new_lines.description is not distinct from lines_staged_before.description
-                and new_lines.customer_id is not distinct from lines_staged_before.customer_id
-                and new_lines.country is not distinct from lines_staged_before.country
-                and new_lines.quantity = lines_staged_before.quantity
-                and new_lines.unit_price = lines_staged_before.unit_price
-                and new_lines.invoiced_at = lines_staged_before.invoiced_at
-    {%- endif %}
+        reject_reason,
+        -- set by mark_duplicate_lines
+        cast(null as varchar) as duplicate_of_line_id,
+        {{ raw_load_timestamp() }} as loaded_at
+    from classified_lines
 )
 
 select * from final
