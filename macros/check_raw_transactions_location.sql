@@ -5,6 +5,8 @@
     person can act on when
 
     - the dbt var `raw_transactions` matches no file;
+    - a .gz file is cut off or corrupt (DuckDB would read it up to the
+      damage without an error): the message names the file;
     - a CSV file has a line the reader cannot decode in the `raw_encoding`
       (a Latin-1 export read as UTF-8): the message names the file and line;
     - a Parquet file lacks one of the required columns.
@@ -31,7 +33,36 @@
     {%- if location.strip("'").lower().endswith('.parquet') -%}
         {%- do _check_raw_parquet_columns(read_location, required_columns) -%}
     {%- else -%}
+        {%- do _check_raw_gzip_files(read_location) -%}
         {%- do _check_raw_csv_decoding(read_location) -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- A cut-off .gz file would be read up to the cut without an error:
+    raw_gzip_problem (python_jobs/raw_files, registered by the dbt-duckdb
+    plugin) decompresses each .gz file once and names what is wrong. -#}
+{% macro _check_raw_gzip_files(location) %}
+    {%- set files_query = "select unnest(" ~ location ~ ") as file" if location.startswith('[')
+        else "select file from glob(" ~ location ~ ")" -%}
+    {%- set problems = run_query(
+        "select file, problem, count(*) over () as files from ("
+        ~ "select file, raw_gzip_problem(file) as problem from (" ~ files_query ~ ") "
+        ~ "where lower(file) like '%.gz') where problem is not null order by file limit 3"
+    ) -%}
+    {%- if problems.rows | length > 0 -%}
+        {%- set first = problems.rows[0] -%}
+        {%- set others = [] -%}
+        {%- for row in problems.rows[1:] -%}
+            {%- do others.append(row[0]) -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ first[0] ~ " is not a whole gzip file: " ~ first[1] ~ "."
+            ~ (" Also: " ~ others | join(", ") ~ "." if others else "")
+            ~ " Reading it would lose the lines after the damage without a trace, so the build stops here; "
+            ~ "the last publication stays as it is. Copy or export the file again (`gzip -t <file>` checks it), "
+            ~ "or move it out of the raw_transactions folder."
+        ) }}
     {%- endif -%}
 {% endmacro %}
 

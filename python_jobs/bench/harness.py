@@ -240,6 +240,9 @@ def run_scale(
         "dbt_elapsed_seconds": None
         if build.elapsed_seconds is None
         else round(build.elapsed_seconds, 3),
+        "first_parse_seconds": None
+        if build.parse_seconds is None
+        else round(build.parse_seconds, 3),
         "peak_rss_bytes": build.measured.peak_tree_rss_bytes,
         "peak_sampled_tree_rss_bytes": build.measured.peak_sampled_tree_rss_bytes,
         "max_single_process_rss_bytes": build.measured.max_single_rss_bytes,

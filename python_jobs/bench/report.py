@@ -33,11 +33,11 @@ def _ratio(value, digits: int = 2) -> str:
 
 def _summary_rows(runs: list[dict]) -> list[str]:
     rows = [
-        "| scale | format | lines | customers | dbt build wall | dbt elapsed "
+        "| scale | format | lines | customers | dbt build wall | dbt elapsed | first parse "
         "| peak RSS (tree) | peak spill | customers/s | feature layers | notebook wall "
         "| notebook peak RSS | floor | floor (Parquet) | build / notebook "
         "| feature layers / floor |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for run in runs:
         build = run.get("build", {})
@@ -61,6 +61,7 @@ def _summary_rows(runs: list[dict]) -> list[str]:
                     f"{build['customers']:,}" if build.get("customers") else "-",
                     ("FAILED " if failed else "") + _seconds(build.get("wall_seconds")),
                     _seconds(build.get("dbt_elapsed_seconds")),
+                    _seconds(build.get("first_parse_seconds")),
                     _gb(build.get("peak_rss_bytes")),
                     _gb(build.get("peak_spill_bytes")),
                     f"{build['customers_per_second']:,.0f}"
@@ -170,8 +171,14 @@ def _targets(runs: list[dict]) -> list[str]:
     )
     real = by_scale.get("real")
     wall = (real or {}).get("build", {}).get("wall_seconds")
+    first_parse = (real or {}).get("build", {}).get("first_parse_seconds")
+    parse_note = (
+        ""
+        if first_parse is None
+        else f" (project parsed before; the first parse took {_seconds(first_parse)})"
+    )
     rows.append(
-        f"| real data: dbt build < {MAX_REAL_BUILD_SECONDS:g} s | {_seconds(wall)} | "
+        f"| real data: dbt build < {MAX_REAL_BUILD_SECONDS:g} s | {_seconds(wall)}{parse_note} | "
         f"{verdict(None if wall is None else wall < MAX_REAL_BUILD_SECONDS)} |"
     )
     return rows

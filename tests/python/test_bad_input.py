@@ -12,6 +12,7 @@ docs/troubleshooting.md lists what the user sees for each case.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -410,6 +411,12 @@ def _latin1_file() -> bytes:
     )
 
 
+def _cut_gzip_file() -> bytes:
+    """A gzip export cut off mid-stream, as an interrupted copy leaves it."""
+    whole = gzip.compress(csv_text(sale_rows(40, seed=11)).encode("utf-8"))
+    return whole[: len(whole) // 2]
+
+
 STOPS = {
     # case: (files, phrases the message must hold)
     "glob matches no file": ({}, ["which matches no file", "raw_transactions"]),
@@ -432,6 +439,10 @@ STOPS = {
     "bytes that are not UTF-8": (
         {"good.csv": csv_text(sale_rows(6)), "latin1.csv": _latin1_file()},
         ["latin1.csv, line", "is not valid UTF-8", "raw_encoding: latin-1"],
+    ),
+    "a cut-off gzip file": (
+        {"good.csv": csv_text(sale_rows(6)), "cut.csv.gz": _cut_gzip_file()},
+        ["cut.csv.gz is not a whole gzip file", "the file is cut off"],
     ),
     "no customer ids at all": (
         {"guests.csv": csv_text([[*row[:6], "", row[7]] for row in sale_rows(6)])},

@@ -15,8 +15,7 @@ latest_model as (
         training_cutoff_date,
         reference_distributions,
         transform
-    from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version asc) = 1
+    from ({{ latest_registered_model() }}) as registered_model
 ),
 
 training_references as (

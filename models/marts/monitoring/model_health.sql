@@ -16,8 +16,7 @@ latest_model as (
         trained_at,
         training_cutoff_date,
         training_reason
-    from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version asc) = 1
+    from ({{ latest_registered_model() }}) as registered_model
 ),
 
 as_of as (

@@ -10,8 +10,7 @@ latest_model as (
         centroids,
         transform,
         segments
-    from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version asc) = 1
+    from ({{ latest_registered_model() }}) as registered_model
 ),
 
 centroids as (

@@ -119,8 +119,7 @@ latest_model as (
     select
         model_version,
         has_outlier_segment
-    from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version asc) = 1
+    from ({{ latest_registered_model() }}) as registered_model
 ),
 
 customer_assignments as (

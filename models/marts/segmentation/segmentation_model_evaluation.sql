@@ -8,8 +8,7 @@ latest_model as (
     select
         model_version,
         candidates
-    from {{ ref('segmentation_models') }}
-    qualify row_number() over (order by trained_at desc, model_version asc) = 1
+    from ({{ latest_registered_model() }}) as registered_model
 ),
 
 candidates as (

@@ -1,0 +1,67 @@
+"""raw_gzip_problem: a cut-off or corrupt .gz export is named, a whole one is not."""
+
+from __future__ import annotations
+
+import gzip
+import os
+
+import duckdb
+import pytest
+from raw_files import gzip_problem, register_functions
+
+TEXT = os.urandom(200_000).hex().encode()  # ~400 kB that gzip cannot shrink much
+
+
+@pytest.fixture
+def whole(tmp_path):
+    path = tmp_path / "day.csv.gz"
+    path.write_bytes(gzip.compress(TEXT))
+    return path
+
+
+def test_a_whole_file_and_a_file_of_several_members_have_no_problem(whole, tmp_path):
+    assert gzip_problem(str(whole)) is None
+    members = tmp_path / "members.csv.gz"
+    members.write_bytes(gzip.compress(TEXT) + gzip.compress(b"a,b\n1,2\n"))
+    assert gzip_problem(str(members)) is None
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.999])
+def test_a_cut_off_file_is_named_cut_off(whole, kept):
+    data = whole.read_bytes()
+    whole.write_bytes(data[: int(len(data) * kept)])
+    assert "cut off" in gzip_problem(str(whole))
+
+
+def test_a_cut_in_the_trailer_or_after_a_whole_member_is_cut_off(whole, tmp_path):
+    data = whole.read_bytes()
+    whole.write_bytes(data[:-4])  # the size field of the trailer is missing
+    assert "cut off" in gzip_problem(str(whole))
+    second = tmp_path / "second.csv.gz"
+    second.write_bytes(data + gzip.compress(TEXT)[:1000])
+    assert "cut off" in gzip_problem(str(second))
+
+
+def test_a_corrupt_file_is_not_valid_gzip(whole):
+    data = bytearray(whole.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    whole.write_bytes(bytes(data))
+    assert "not valid gzip data" in gzip_problem(str(whole))
+
+
+def test_other_files_are_not_looked_at(tmp_path):
+    plain = tmp_path / "day.csv"
+    plain.write_bytes(b"not gzip at all")
+    assert gzip_problem(str(plain)) is None
+
+
+def test_the_sql_function_returns_null_for_a_whole_file(whole, tmp_path):
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole.read_bytes()[:5000])
+    with duckdb.connect() as connection:
+        register_functions(connection)
+        rows = connection.execute(
+            "select raw_gzip_problem(?), raw_gzip_problem(?)", [str(whole), str(cut)]
+        ).fetchone()
+    assert rows[0] is None
+    assert "cut off" in rows[1]
