@@ -17,10 +17,9 @@ value of :func:`sklearn.metrics.silhouette_score` on the same sample).
 Stability follows the idea of Hennig's ``clusterboot``: the candidate is
 refitted on bootstrap resamples of the reference sample, each refit is
 deployed, the reference rows are labelled by it and compared with the
-candidate's own labels through the adjusted Rand index (ARI,
-:func:`adjusted_rand`, the value of :func:`sklearn.metrics.adjusted_rand_score`
-without its input checks) and, per segment, the best Jaccard similarity
-among the refit's segments on the resampled points.
+candidate's own labels through the adjusted Rand index (ARI) and, per
+segment, the best Jaccard similarity among the refit's segments on the
+resampled points.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import (
+    adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
     pairwise_distances,
@@ -44,7 +44,6 @@ __all__ = [
     "SilhouetteSample",
     "StabilityJob",
     "StabilityResult",
-    "adjusted_rand",
     "bootstrap_stability",
     "deployed_metrics",
     "segment_jaccard",
@@ -108,31 +107,6 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
         coefficient = (nearest_other - mean_own) / np.maximum(mean_own, nearest_other)
     # a point alone in its group (0 / 0) scores 0
     return float(np.mean(np.nan_to_num(coefficient)))
-
-
-def adjusted_rand(labels_a: np.ndarray, labels_b: np.ndarray) -> float:
-    """Adjusted Rand index of two labellings of the same points.
-
-    The value of :func:`sklearn.metrics.adjusted_rand_score` (the same pair
-    counts in exact integer arithmetic, and 1.0 when the two labellings
-    split no pair differently) for integer labels, without the input
-    validation that dominates its cost on a few thousand points.
-    """
-    _, a = np.unique(labels_a, return_inverse=True)
-    _, b = np.unique(labels_b, return_inverse=True)
-    n_b = int(b.max(initial=-1)) + 1
-    contingency = np.bincount(a * n_b + b).astype(np.int64)
-    sum_squares = int(np.dot(contingency, contingency))
-    rows_squares = int(np.sum(np.bincount(a).astype(np.int64) ** 2))
-    columns_squares = int(np.sum(np.bincount(b).astype(np.int64) ** 2))
-    n = int(a.shape[0])
-    tp = sum_squares - n
-    fp = columns_squares - sum_squares
-    fn = rows_squares - sum_squares
-    tn = n * n - fp - fn - sum_squares
-    if fn == 0 and fp == 0:
-        return 1.0
-    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
 
 
 @dataclass(frozen=True)
@@ -404,7 +378,9 @@ def bootstrap_stability(
                 continue
             model = build_deployed_model(job.spec, fit, to_scaled, X_fit)
             labels, _ = model.assign(X_reference_scaled)
-            ari_values[job.key].append(adjusted_rand(job.reference_labels, labels))
+            ari_values[job.key].append(
+                float(adjusted_rand_score(job.reference_labels, labels))
+            )
             jaccards[job.key].append(
                 segment_jaccard(
                     job.reference_labels[resampled], labels[resampled], job.n_segments

@@ -23,7 +23,6 @@ from segmentation.algorithms import (
 )
 from segmentation.evaluation import (
     SilhouetteSample,
-    adjusted_rand,
     segment_jaccard,
     silhouette_from_distances,
 )
@@ -262,13 +261,3 @@ def test_silhouette_from_distances_is_sklearns_silhouette() -> None:
         assert sample.score(labels) == pytest.approx(expected, rel=1e-12, abs=1e-12)
     with pytest.raises(ValueError, match="Number of labels is 1"):
         silhouette_from_distances(np.zeros((3, 3)), np.zeros(3, dtype=int))
-
-
-def test_adjusted_rand_is_sklearns_adjusted_rand_score() -> None:
-    labellings = _labellings()
-    for a in labellings:
-        for b in labellings:
-            assert adjusted_rand(a, b) == adjusted_rand_score(a, b)
-    same = np.array([2, 2, -1, 5])
-    assert adjusted_rand(same, np.array([0, 0, 1, 2])) == 1.0
-    assert adjusted_rand(np.zeros(4, dtype=int), np.arange(4)) == 0.0
