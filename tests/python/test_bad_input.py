@@ -24,18 +24,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from datagen.output import COLUMNS
 from pipeline import DBT, PROJECT_ROOT, DbtRun, dbt
 
-HEADER = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
+#: The Online Retail header, in file order (the generator's own).
+HEADER = list(COLUMNS)
 # Light clustering: these tests are about the input, not the clustering.
 SMALL_SEGMENTATION = {
     "algorithms": ["kmeans"],
