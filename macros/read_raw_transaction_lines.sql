@@ -64,7 +64,7 @@
     {%- endif -%}
     {%- set quoted = [] -%}
     {%- for file in files -%}
-        {%- do quoted.append("'" ~ file | replace("'", "''") ~ "'") -%}
+        {%- do quoted.append(sql_string_literal(file)) -%}
     {%- endfor -%}
     {{- return("[" ~ quoted | join(", ") ~ "]") -}}
 {% endmacro %}

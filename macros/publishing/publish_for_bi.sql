@@ -63,14 +63,14 @@
     {%- set version = run_started_at.strftime('%Y%m%dT%H%M%SZ') ~ '-' ~ invocation_id[:8] -%}
     {%- set prepared = run_query(
         'select bi_publication_prepare('
-        ~ publish_for_bi_literal(env_var('BI_DUCKDB_PATH', 'published/segments.duckdb')) ~ ', '
-        ~ publish_for_bi_literal(version) ~ ', '
-        ~ publish_for_bi_literal(target.path) ~ ')'
+        ~ sql_string_literal(env_var('BI_DUCKDB_PATH', 'published/segments.duckdb')) ~ ', '
+        ~ sql_string_literal(version) ~ ', '
+        ~ sql_string_literal(target.path) ~ ')'
     ).columns[0].values()[0] -%}
     {%- set paths = fromjson(prepared) -%}
     {%- set staged = 'bi_publication_staged' -%}
 
-    {%- do run_query('attach ' ~ publish_for_bi_literal(paths['staged_database']) ~ ' as ' ~ staged) -%}
+    {%- do run_query('attach ' ~ sql_string_literal(paths['staged_database']) ~ ' as ' ~ staged) -%}
     {%- set counts = [] -%}
     {%- set metadata = {'model_version': 'null', 'as_of_date': 'null'} -%}
     {%- for node in bi_models -%}
@@ -86,34 +86,29 @@
     {%- do run_query(
         'create table ' ~ staged ~ '.main.publication_info as select'
         ~ ' tables.table_name, tables.row_count,'
-        ~ ' ' ~ publish_for_bi_literal(version) ~ ' as publication_version,'
+        ~ ' ' ~ sql_string_literal(version) ~ ' as publication_version,'
         ~ ' cast(' ~ metadata['model_version'] ~ ' as varchar) as model_version,'
         ~ ' cast(' ~ metadata['as_of_date'] ~ ' as date) as as_of_date,'
         ~ " timestamp '" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as built_at,"
         ~ " cast(now() at time zone 'UTC' as timestamp) as published_at,"
-        ~ ' ' ~ publish_for_bi_literal(invocation_id) ~ ' as dbt_invocation_id,'
-        ~ ' ' ~ publish_for_bi_literal(dbt_version) ~ ' as dbt_version'
+        ~ ' ' ~ sql_string_literal(invocation_id) ~ ' as dbt_invocation_id,'
+        ~ ' ' ~ sql_string_literal(dbt_version) ~ ' as dbt_version'
         ~ ' from (values ' ~ counts | join(', ') ~ ') as tables (table_name, row_count)'
         ~ ' order by tables.table_name'
     ) -%}
     {%- for name in bi_models | map(attribute='alias') | list + ['publication_info'] -%}
         {%- do run_query(
             'copy ' ~ staged ~ '.main.' ~ name ~ ' to '
-            ~ publish_for_bi_literal(paths['staged_version_dir'] ~ '/' ~ name ~ '.parquet')
+            ~ sql_string_literal(paths['staged_version_dir'] ~ '/' ~ name ~ '.parquet')
             ~ ' (format parquet, compression zstd)'
         ) -%}
     {%- endfor -%}
     {%- do run_query('detach ' ~ staged) -%}
 
     {%- set summary = run_query(
-        'select bi_publication_commit(' ~ publish_for_bi_literal(prepared) ~ ')'
+        'select bi_publication_commit(' ~ sql_string_literal(prepared) ~ ')'
     ).columns[0].values()[0] -%}
     {{ log('BI publication: ' ~ summary, info=true) }}
     {{ return('') }}
 {% endmacro %}
 
-
-{#- A SQL string literal, quotes doubled. -#}
-{% macro publish_for_bi_literal(value) %}
-    {{- return("'" ~ (value | string | replace("'", "''")) ~ "'") -}}
-{% endmacro %}

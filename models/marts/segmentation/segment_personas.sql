@@ -88,8 +88,8 @@
 {%- for persona in personas %}
     {%- do persona_cases.append("when " ~ persona.rule ~ " then '" ~ persona.key ~ "'") %}
     {%- do persona_rows.append(
-        "('" ~ persona.key ~ "', '" ~ persona.name ~ "', '" ~ persona.rule ~ "', " ~ loop.index ~ ", '"
-        ~ persona.description | replace("'", "''") ~ "', '" ~ persona.action | replace("'", "''") ~ "')"
+        "('" ~ persona.key ~ "', '" ~ persona.name ~ "', '" ~ persona.rule ~ "', " ~ loop.index ~ ", "
+        ~ sql_string_literal(persona.description) ~ ", " ~ sql_string_literal(persona.action) ~ ")"
     ) %}
 {%- endfor %}
 {%- set word_rows = [] %}

@@ -26,7 +26,7 @@
 {%- set date_formats = raw_date_formats_by_use(transaction_files, files_to_load) %}
 {%- set quoted_formats = [] -%}
 {%- for date_format in date_formats -%}
-    {%- do quoted_formats.append("'" ~ date_format | replace("'", "''") ~ "'") -%}
+    {%- do quoted_formats.append(sql_string_literal(date_format)) -%}
 {%- endfor %}
 
 with
