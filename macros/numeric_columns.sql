@@ -1,17 +1,24 @@
 {#-
-    numeric_columns(relation)
+    numeric_columns(model_name)
 
-    The names of the relation's numeric columns, read from the warehouse when
-    the SQL runs (an empty list while dbt only parses).
+    The numeric columns of a project model with an enforced contract, read
+    from its declared columns (data_type) in the project graph: no query of
+    the warehouse, so the SQL compiles the same on an empty one.
 -#}
-{% macro numeric_columns(relation) %}
+{% macro numeric_columns(model_name) %}
+    {%- set numeric_types = ['integer', 'int', 'bigint', 'smallint', 'tinyint', 'hugeint', 'double',
+        'float', 'real', 'decimal', 'numeric'] -%}
     {%- set names = [] -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- if column.is_numeric() or column.is_float() or column.is_integer() -%}
+    {#- the graph is only there once dbt executes; parsing needs no names -#}
+    {%- set nodes = graph.nodes.values() if execute else [] -%}
+    {%- for node in nodes
+        if node.resource_type == 'model' and node.name == model_name
+        and node.package_name == project_name -%}
+        {%- for column in node.columns.values() -%}
+            {%- if ((column.data_type or '') | lower).split('(')[0] | trim in numeric_types -%}
                 {%- do names.append(column.name) -%}
             {%- endif -%}
         {%- endfor -%}
-    {%- endif -%}
+    {%- endfor -%}
     {{ return(names) }}
 {% endmacro %}

@@ -74,6 +74,7 @@ __all__ = [
     "as_arrow_table",
     "data_fingerprint",
     "fit_segmentation",
+    "model_version_for",
     "score",
 ]
 
@@ -215,6 +216,27 @@ def data_fingerprint(
     digest.update(np.packbits(missing).tobytes())
     digest.update(np.where(missing, 0.0, matrix).astype("<f8").tobytes())
     return digest.hexdigest()
+
+
+def _model_version(fingerprint: str, settings_json: str) -> str:
+    return hashlib.sha256((fingerprint + settings_json).encode("utf-8")).hexdigest()[
+        :16
+    ]
+
+
+def model_version_for(
+    table: ArrowLike, config: SegmentationConfig | Mapping[str, Any] | None = None
+) -> str:
+    """The version a fit of ``table`` with ``config`` gets, without fitting.
+
+    A model version is the hash of the data and the settings, so a build can
+    tell before fitting whether that model is already registered.
+    """
+    if config is None or isinstance(config, Mapping):
+        config = SegmentationConfig.from_dict(config)
+    customer_ids, X = _training_data(as_arrow_table(table), config)
+    fingerprint = data_fingerprint(customer_ids, X, config.features)
+    return _model_version(fingerprint, json.dumps(config.to_dict(), sort_keys=True))
 
 
 def _too_few_customers(n: int, config: SegmentationConfig) -> SegmentationError:
@@ -626,11 +648,8 @@ def _fit(
     if n_rows < max(2, config.k_min):
         raise _too_few_customers(n_rows, config)
     fingerprint = data_fingerprint(customer_ids, X, config.features)
-    settings = config.to_dict()
-    settings_json = json.dumps(settings, sort_keys=True)
-    model_version = hashlib.sha256(
-        (fingerprint + settings_json).encode("utf-8")
-    ).hexdigest()[:16]
+    settings_json = json.dumps(config.to_dict(), sort_keys=True)
+    model_version = _model_version(fingerprint, settings_json)
 
     transformer = FeatureTransformer(
         features=list(config.features),

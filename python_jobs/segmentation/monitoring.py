@@ -18,24 +18,26 @@ values after imputation)::
     PSI = sum over bins (current_share - reference_share)
                         * ln(current_share / reference_share)
 
-with shares floored at ``PSI_EPSILON`` so an empty bin stays finite. The SQL
-model ``feature_drift`` computes the same numbers for the report; a test
-holds the two together.
+with shares floored at ``PSI_EPSILON`` so an empty bin stays finite.
+
+The registry model needs the drift *before* it fits (to decide whether to
+fit), while the SQL model ``feature_drift`` reports it after the model in use
+is known; SQL cannot feed the fit without a cycle in the dbt graph, so this
+decision is the one place the PSI is also computed in Python (a test holds
+the two equal). Scoring, segment drift and the health verdict are SQL only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from .errors import ConfigError, SegmentationError
-from .model import _numeric_column, as_arrow_table, score
+from .model import _numeric_column, as_arrow_table
 from .preprocessing import ColumnTransform
 
 MODES = ("auto", "retrain", "score")
@@ -215,52 +217,3 @@ def decide(
             )
     largest = "" if worst is None else f"; largest PSI {psi[worst]:.3f} on {worst}"
     return Decision(False, f"auto: model still fits the data{largest}", psi)
-
-
-def segment_drift(
-    table: Any,
-    model_row: Mapping[str, Any],
-    sample_size: int = 5000,
-    random_state: int = 42,
-) -> pa.Table:
-    """Segment shares now against at training, and the silhouette of the
-    current data under the frozen model.
-
-    Returns one row per segment: ``segment_id``, ``training_share``,
-    ``current_share``, ``share_change`` and the model-wide
-    ``current_silhouette`` (same value on every row; sampled, seeded).
-    """
-    from sklearn.metrics import silhouette_score
-
-    from .registry import model_from_registry_row
-
-    table = as_arrow_table(table)
-    segments, *_ = score(table, model_row)
-    n = max(segments.size, 1)
-    training = {s["segment_id"]: s["share"] for s in model_row.get("segments") or []}
-    ids = sorted(set(training) | {int(s) for s in np.unique(segments)})
-    silhouette = math.nan
-    if np.unique(segments).size >= 2 and segments.size > np.unique(segments).size:
-        registry = model_from_registry_row(model_row)
-        scaled = np.column_stack(
-            [t.apply(_numeric_column(table, t.feature)) for t in registry.transforms]
-        )
-        silhouette = float(
-            silhouette_score(
-                scaled,
-                segments,
-                sample_size=sample_size if segments.size > sample_size else None,
-                random_state=random_state,
-            )
-        )
-    current = {i: float(np.count_nonzero(segments == i) / n) for i in ids}
-    return pa.table(
-        {
-            "model_version": pa.array([model_row["model_version"]] * len(ids)),
-            "segment_id": pa.array(ids, type=pa.int32()),
-            "training_share": pa.array([training.get(i, 0.0) for i in ids]),
-            "current_share": pa.array([current[i] for i in ids]),
-            "share_change": pa.array([current[i] - training.get(i, 0.0) for i in ids]),
-            "current_silhouette": pa.array([silhouette] * len(ids), type=pa.float64()),
-        }
-    )

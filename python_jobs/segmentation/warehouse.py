@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -44,32 +45,50 @@ def read_feature_matrix(
     return table, as_of_date
 
 
-#: Columns the dbt model adds to the package's registry row.
-TRAINING_REASON = pa.field("training_reason", pa.string())
-
-
 def empty_registry_table() -> pa.Table:
-    """A registry table with no row: this run registers no new model."""
-    from .registry import REGISTRY_SCHEMA
+    """A registry table with no row: this run registers nothing."""
+    from .artifacts import ARTIFACT_SCHEMA
 
-    return REGISTRY_SCHEMA.append(TRAINING_REASON).empty_table()
-
-
-def with_training_reason(row: pa.Table, reason: str) -> pa.Table:
-    """Add why the model was fitted (mode, drift, age) to its registry row."""
-    return row.append_column(TRAINING_REASON, pa.array([reason] * row.num_rows))
+    return ARTIFACT_SCHEMA.empty_table()
 
 
-def latest_registered_model(connection, registry) -> dict | None:
-    """The most recently trained registry row, as a dict, or None.
+@dataclass(frozen=True)
+class RegistryState:
+    """What the registry holds: every registered version, and the one in use.
 
-    ``registry`` is a DuckDB relation (``dbt.ref(...)``) or the name of the
-    registry table (``dbt.this``), read through ``connection``.
+    ``latest`` is the registry row (nested, see
+    :func:`segmentation.artifacts.registry_row_from_artifacts`) of the version
+    with the most recent ``use``: the model the previous build scored with.
     """
-    if not hasattr(registry, "order"):
-        registry = connection.table(str(registry))
-    table = registry.order("trained_at desc, model_version").limit(1).arrow()
+
+    versions: frozenset[str]
+    latest: dict | None
+
+
+def read_registry(connection, registry) -> RegistryState:
+    """The registry state from the artifacts table ``registry``.
+
+    ``registry`` is the name of the table (``dbt.this``), read through
+    ``connection`` (the registry model reads its own previous rows; nothing
+    downstream may be read here without a cycle, so this is the only reader
+    of the registry outside SQL).
+    """
+    table = connection.table(str(registry)).arrow()
     if isinstance(table, pa.RecordBatchReader):
         table = table.read_all()
-    rows = table.to_pylist()
-    return rows[0] if rows else None
+    from .artifacts import registry_row_from_artifacts
+
+    uses = [
+        r
+        for r in table.select(["model_version", "artifact", "recorded_at"]).to_pylist()
+        if r["artifact"] == "use"
+    ]
+    versions = frozenset(r["model_version"] for r in uses)
+    if not uses:
+        return RegistryState(versions, None)
+    in_use = min(
+        uses, key=lambda r: (-r["recorded_at"].timestamp(), r["model_version"])
+    )
+    return RegistryState(
+        versions, registry_row_from_artifacts(table, in_use["model_version"])
+    )

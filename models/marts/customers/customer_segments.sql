@@ -1,8 +1,6 @@
-{#- One row per featurized customer: the segment the selected model assigns
-    (nearest centroid, scored in SQL from segment_centroids), how confidently,
+{#- One row per featurized customer: the segment the model in use assigns
+    (nearest centroid, scored once in int_customers_scored), how confidently,
     and the rule-based RFM segment beside it. -#}
-
-{%- set feature_names = numeric_columns(ref('customer_features')) %}
 
 with
 
@@ -33,7 +31,14 @@ rfm_code_segments as (
 ),
 
 scores as (
-    {{ score_customers(ref('customer_features'), ref('segment_centroids'), feature_names) }}
+    select
+        customer_id,
+        model_version,
+        segment_id,
+        distance_to_centroid,
+        second_segment_id,
+        second_distance
+    from {{ ref('int_customers_scored') }}
 ),
 
 final as (

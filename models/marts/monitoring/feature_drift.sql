@@ -1,94 +1,84 @@
 {#- Per feature of the model in use: the Population Stability Index of the
-    current customer features against the model's training reference, with
-    the reference and current quantiles and a watch / act flag. The same
-    numbers the `auto` retraining decision uses (python_jobs/segmentation/
-    monitoring.py); see the `feature_drift` doc. -#}
+    current customer features against the model's training reference bins,
+    with a watch / act flag; see the `feature_drift` doc. -#}
 
-{%- set feature_names = numeric_columns(ref('customer_features')) %}
 {%- set psi_epsilon = 0.0001 %}
+{%- set customer_features = ref('customer_features') %}
 
 with
 
-latest_model as (
-    select
-        model_version,
-        training_cutoff_date,
-        reference_distributions,
-        transform
-    from ({{ latest_registered_model() }}) as registered_model
+in_use as (
+    select model_version
+    from {{ ref('int_segmentation_model_in_use') }}
 ),
 
-training_references as (
+reference_bins as (
     select
-        model_version,
-        unnest(reference_distributions, recursive := true)  -- noqa: AL03
-    from latest_model
+        bins.model_version,
+        bins.feature,
+        bins.bin_number,
+        bins.bin_lower,
+        bins.reference_share
+    from {{ ref('int_segmentation_model_reference_bins') }} as bins
+    inner join in_use
+        on bins.model_version = in_use.model_version
 ),
 
 imputation as (
-    select unnest(transform, recursive := true)  -- noqa: AL03
-    from latest_model
+    select
+        features.feature,
+        features.impute_value
+    from {{ ref('int_segmentation_model_features') }} as features
+    inner join in_use
+        on features.model_version = in_use.model_version
+    where features.is_used
 ),
 
 current_values as (
-    {%- if feature_names | length == 0 %}
-        {#- no columns known (only while dbt compiles without a warehouse) -#}
+    {%- for feature in numeric_columns('customer_features') %}
         select
-            cast(null as varchar) as feature,
-            cast(null as double) as feature_value
-        where false
-    {%- endif %}
-    {%- for feature in feature_names %}
-    select
-        '{{ feature }}' as feature,
-        cast({{ feature }} as double) as feature_value
-    from {{ ref('customer_features') }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+            customer_id,
+            '{{ feature }}' as feature,
+            cast({{ feature }} as double) as feature_value
+        from {{ ref('customer_features') }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
-binned as (
-    -- bin i holds edges[i] <= x < edges[i + 1]; values outside go to the end bins
+imputed as (
     select
-        training_references.model_version,
-        training_references.feature,
-        least(
-            greatest(
-                len(list_filter(
-                    training_references.bin_edges,
-                    edge -> edge <= coalesce(current_values.feature_value, imputation.impute_value)
-                )),
-                1
-            ),
-            len(training_references.bin_edges) - 1
-        ) as bin_number,
+        current_values.customer_id,
+        current_values.feature,
         coalesce(current_values.feature_value, imputation.impute_value) as feature_value
     from current_values
-    inner join training_references
-        on current_values.feature = training_references.feature
     inner join imputation
         on current_values.feature = imputation.feature
+),
+
+binned as (
+    -- bin i holds lower_i <= x < lower_(i+1); values below the first bin
+    -- belong to it, values from the last upper edge up to the last bin
+    select
+        imputed.feature,
+        imputed.customer_id,
+        coalesce(max(reference_bins.bin_number), 1) as bin_number
+    from imputed
+    left join reference_bins
+        on
+            imputed.feature = reference_bins.feature
+            and reference_bins.bin_lower <= imputed.feature_value
+    group by imputed.feature, imputed.customer_id
 ),
 
 current_shares as (
     select
         feature,
         bin_number,
-        count(*) / sum(count(*)) over (partition by feature) as current_share
+        count(*) * 1.0 / sum(count(*)) over (partition by feature) as current_share
     from binned
     group by feature, bin_number
-),
-
-reference_bins as (
-    select
-        training_references.model_version,
-        training_references.feature,
-        bins.bin_number,
-        training_references.shares[bins.bin_number] as reference_share
-    from training_references
-    cross join generate_series(1, cast(len(training_references.shares) as bigint)) as bins (bin_number)
 ),
 
 psi_terms as (
@@ -108,16 +98,17 @@ psi as (
     select
         model_version,
         feature,
-        sum((current_share - reference_share) * ln(current_share / reference_share)) as psi
+        sum((current_share - reference_share) * ln(current_share / reference_share)) as psi,
+        count(*) as reference_bin_count
     from psi_terms
     group by model_version, feature
 ),
 
-current_quantiles as (
+current_stats as (
     select
         feature,
-        quantile_cont(feature_value, [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]) as current_deciles
-    from binned
+        avg(feature_value) as current_mean
+    from imputed
     group by feature
 ),
 
@@ -131,14 +122,11 @@ final as (
             when psi.psi >= {{ var('monitoring').get('psi_watch', 0.1) }} then 'watch'
             else 'ok'
         end as drift_status,
-        training_references.bin_edges as reference_bin_edges,
-        training_references.shares as reference_shares,
-        current_quantiles.current_deciles
+        psi.reference_bin_count,
+        current_stats.current_mean
     from psi
-    inner join training_references
-        on psi.feature = training_references.feature
-    inner join current_quantiles
-        on psi.feature = current_quantiles.feature
+    inner join current_stats
+        on psi.feature = current_stats.feature
 )
 
 select * from final

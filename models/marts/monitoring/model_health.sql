@@ -12,11 +12,13 @@ with
 
 latest_model as (
     select
-        model_version,
-        trained_at,
-        training_cutoff_date,
-        training_reason
-    from ({{ latest_registered_model() }}) as registered_model
+        registry.model_version,
+        registry.trained_at,
+        registry.training_cutoff_date,
+        in_use.training_reason
+    from {{ ref('int_segmentation_model_in_use') }} as in_use
+    inner join {{ ref('segmentation_models') }} as registry
+        on in_use.model_version = registry.model_version
 ),
 
 as_of as (

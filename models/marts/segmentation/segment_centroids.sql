@@ -1,33 +1,12 @@
-{#- The selected model's centroids, one row per segment and feature, with the
-    feature transform beside them: everything needed to score a customer in
-    SQL alone (see the score_customers macro), on any warehouse. -#}
+{#- The centroids of the model in use, one row per segment and feature, with
+    the feature transform beside them (the quantile scaler's knots are in
+    int_segmentation_model_quantile_knots). -#}
 
 with
 
-latest_model as (
-    select
-        model_version,
-        centroids,
-        transform,
-        segments
-    from ({{ latest_registered_model() }}) as registered_model
-),
-
-centroids as (
-    select
-        model_version,
-        unnest(centroids, recursive := true)  -- noqa: AL03
-    from latest_model
-),
-
-transform as (
-    select unnest(transform, recursive := true)  -- noqa: AL03
-    from latest_model
-),
-
-segments as (
-    select unnest(segments, recursive := true)  -- noqa: AL03
-    from latest_model
+in_use as (
+    select model_version
+    from {{ ref('int_segmentation_model_in_use') }}
 ),
 
 final as (
@@ -35,22 +14,27 @@ final as (
         centroids.model_version,
         centroids.segment_id,
         centroids.feature,
-        transform.position as feature_position,
+        features.feature_position,
         centroids.centroid_scaled,
         centroids.centroid_original,
         segments.radius as segment_radius,
-        transform.impute_value,
-        transform.log_transform,
-        transform.clip_low,
-        transform.clip_high,
-        transform.center,
-        transform.scale,
-        transform.quantile_knots
-    from centroids
-    inner join transform
-        on centroids.feature = transform.feature
-    inner join segments
-        on centroids.segment_id = segments.segment_id
+        features.impute_value,
+        features.log_transform,
+        features.clip_low,
+        features.clip_high,
+        features.center,
+        features.scale
+    from {{ ref('int_segmentation_model_centroids') }} as centroids
+    inner join in_use
+        on centroids.model_version = in_use.model_version
+    inner join {{ ref('int_segmentation_model_features') }} as features
+        on
+            centroids.model_version = features.model_version
+            and centroids.feature = features.feature
+    inner join {{ ref('int_segmentation_model_segments') }} as segments
+        on
+            centroids.model_version = segments.model_version
+            and centroids.segment_id = segments.segment_id
 )
 
 select * from final

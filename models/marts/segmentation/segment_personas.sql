@@ -3,8 +3,6 @@
     documented rules in the `segment_personas` doc block from the z-scores
     of the segment's centroid against the whole customer population. -#}
 
-{%- set feature_names = numeric_columns(ref('customer_features')) %}
-
 {#- Every feature the persona rules and the profiles read, and those that
     are compared on a log scale because they are heavily right-skewed. -#}
 {%- set persona_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
@@ -108,36 +106,20 @@ customer_features as (
     from {{ ref('customer_features') }}
 ),
 
-segment_centroids as (
-    select distinct
-        model_version,
-        segment_id
-    from {{ ref('segment_centroids') }}
-),
-
-latest_model as (
-    select
-        model_version,
-        has_outlier_segment
-    from ({{ latest_registered_model() }}) as registered_model
-),
-
 customer_assignments as (
-    {#- the same nearest-centroid scoring customer_segments uses -#}
-    {{ score_customers(ref('customer_features'), ref('segment_centroids'), feature_names) }}
+    select
+        customer_id,
+        segment_id
+    from {{ ref('int_customers_scored') }}
 ),
 
 segments as (
     select
-        model_version,
-        segment_id
-    from segment_centroids
-    union all
-    select
-        model_version,
-        0 as segment_id
-    from latest_model
-    where has_outlier_segment
+        segments.model_version,
+        segments.segment_id
+    from {{ ref('int_segmentation_model_segments') }} as segments
+    inner join {{ ref('int_segmentation_model_in_use') }} as in_use
+        on segments.model_version = in_use.model_version
 ),
 
 persona_scale as (

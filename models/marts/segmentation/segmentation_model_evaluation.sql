@@ -1,42 +1,30 @@
-{#- One row per candidate model the selection considered: algorithm,
-    parameters, k, every metric, whether it was eligible and why not, and
-    which one was selected. -#}
+{#- One row per candidate model the selection considered for the model in
+    use: algorithm, parameters, k, every metric, whether it was eligible and
+    why not, and which one was selected. -#}
 
 with
 
-latest_model as (
-    select
-        model_version,
-        candidates
-    from ({{ latest_registered_model() }}) as registered_model
-),
-
-candidates as (
-    select
-        model_version,
-        unnest(candidates, recursive := true)  -- noqa: AL03
-    from latest_model
-),
-
 final as (
     select
-        model_version,
-        candidate_id,
-        algorithm,
-        parameters_json,
-        k,
-        silhouette,
-        davies_bouldin,
-        calinski_harabasz,
-        inertia,
-        smallest_segment_share,
-        noise_share,
-        stability_ari,
-        fit_seconds,
-        rejection_reason,
-        is_eligible,
-        is_selected
-    from candidates
+        candidates.model_version,
+        candidates.candidate_id,
+        candidates.algorithm,
+        candidates.parameters_json,
+        candidates.k,
+        candidates.silhouette,
+        candidates.davies_bouldin,
+        candidates.calinski_harabasz,
+        candidates.inertia,
+        candidates.smallest_segment_share,
+        candidates.noise_share,
+        candidates.stability_ari,
+        candidates.fit_seconds,
+        candidates.rejection_reason,
+        candidates.is_eligible,
+        candidates.is_selected
+    from {{ ref('int_segmentation_model_candidates') }} as candidates
+    inner join {{ ref('int_segmentation_model_in_use') }} as in_use
+        on candidates.model_version = in_use.model_version
 )
 
 select * from final
