@@ -385,10 +385,11 @@ def test_an_all_null_feature_is_dropped_and_the_build_goes_on(
         "select count(*) - count(mean_days_between_orders) = count(*) from customer_features"
     )[0]
     assert nulls
-    (dropped,) = quarantine_build.query(
-        "select features_dropped from segmentation_models order by trained_at desc limit 1"
-    )[0]
-    assert {"feature": "mean_days_between_orders", "reason": "all null"} in dropped
+    dropped = quarantine_build.query(
+        "select f.feature, f.drop_reason from int_segmentation_model_features f "
+        "join int_segmentation_model_in_use using (model_version) where not f.is_used"
+    )
+    assert ("mean_days_between_orders", "all null") in dropped
     assert project.publication() is not None, "the good build published nothing"
 
 

@@ -103,21 +103,39 @@ def test_lineage_from_raw_files_to_profiles(docs) -> None:
         seed("rfm_segment_grid"),
     } <= parents(docs, model("customer_features"))
 
-    clustering = docs["nodes"][model("segmentation_models")]
-    assert clustering["language"] == "python"
-    assert model("customer_features") in parents(docs, model("segmentation_models"))
-    assert model("segmentation_models") in parents(docs, model("segment_centroids"))
-
-    assert parents(docs, model("segment_personas")) == {
-        model("customer_features"),
-        model("segment_centroids"),
-        model("segmentation_models"),
+    # the fit, flattened once per artifact, scored once
+    fit = model("segmentation_model_artifacts")
+    assert docs["nodes"][fit]["language"] == "python"
+    assert parents(docs, fit) == {model("customer_features")}
+    artifacts = {
+        model(f"int_segmentation_model_{name}")
+        for name in (
+            "in_use",
+            "features",
+            "quantile_knots",
+            "centroids",
+            "segments",
+            "candidates",
+            "reference_bins",
+        )
     }
-    assert {
-        model("segment_personas"),
-        model("segment_centroids"),
-        model("customer_features"),
-    } <= parents(docs, model("customer_segments"))
+    for flat in artifacts:
+        assert parents(docs, flat) == {fit}
+    not_for_scoring = {
+        model("int_segmentation_model_candidates"),
+        model("int_segmentation_model_reference_bins"),
+    }
+    assert parents(docs, model("int_customers_scored")) == {
+        model("customer_features")
+    } | (artifacts - not_for_scoring)
+    # everything downstream reads the scores; nothing reads the fit directly
+    for reader in ("customer_segments", "segment_personas", "segment_drift"):
+        assert model("int_customers_scored") in parents(docs, model(reader))
+    readers_of_fit = {
+        node for node in docs["child_map"][fit] if node.startswith("model.")
+    }
+    assert readers_of_fit == artifacts | {model("segmentation_models")}
+
     assert parents(docs, model("segment_profiles")) == {
         model("customer_segments"),
         model("customer_features"),
@@ -135,7 +153,8 @@ def test_lineage_from_raw_files_to_profiles(docs) -> None:
         source,
         model("stg_online_retail__transaction_lines"),
         model("customer_features"),
-        model("segmentation_models"),
+        model("segmentation_model_artifacts"),
+        model("int_customers_scored"),
     } <= ancestors(docs, model("segment_profiles"))
 
 

@@ -15,17 +15,17 @@ import duckdb
 import pytest
 from pipeline import PROJECT_ROOT, dbt, generate_data
 
+# planted persona -> the RFM persona it must land in (None: any), and the
+# behaviour qualifier its segment must carry (None: none required)
 PLANTED_AS = {
-    "loyal_high_spender": "champions",
-    "bulk_wholesaler": "bulk_buyers",
-    "one_time_buyer": "one_off_buyers",
-    "lapsed_regular": "at_risk_high_value",
-    "new_recent": "newcomers",
-    "weekend_gift_shopper": "weekend_shoppers",
+    "loyal_high_spender": ("loyal_high_value", None),
+    "bulk_wholesaler": (None, "bulk baskets"),
+    "one_time_buyer": ("one_off", None),
+    "lapsed_regular": ("at_risk_high_value", None),
+    "new_recent": ("new", None),
+    "weekend_gift_shopper": (None, "weekend"),
 }
-PERSONAS_SQL = (
-    PROJECT_ROOT / "models" / "marts" / "segmentation" / "segment_personas.sql"
-)
+SEEDS = PROJECT_ROOT / "seeds"
 MARTS_DOCS = PROJECT_ROOT / "models" / "marts" / "_marts__docs.md"
 NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 
@@ -50,19 +50,23 @@ def _personas(run) -> list[tuple]:
 
 
 def test_each_planted_persona_lands_in_its_persona(built) -> None:
-    assigned = dict(
-        built["run"].query("select customer_id, persona_key from customer_segments")
-    )
-    for planted, expected in PLANTED_AS.items():
-        keys = [
-            assigned[c]
-            for c, p in built["truth"].items()
-            if p == planted and c in assigned
-        ]
-        most_common = max(set(keys), key=keys.count)
-        share = keys.count(expected) / len(keys)
-        assert most_common == expected, (planted, most_common, share)
-        assert share >= 0.5, (planted, share)
+    assigned = {
+        customer: (key, qualifier)
+        for customer, key, qualifier in built["run"].query(
+            "select s.customer_id, p.persona_key, p.behaviour_qualifier "
+            "from customer_segments s join segment_personas p using (segment_id)"
+        )
+    }
+    for planted, (persona, qualifier) in PLANTED_AS.items():
+        got = [assigned[c] for c, p in built["truth"].items() if p == planted]
+        for wanted, position in ((persona, 0), (qualifier, 1)):
+            if wanted is None:
+                continue
+            values = [g[position] for g in got]
+            most_common = max(set(values), key=values.count)
+            share = values.count(wanted) / len(values)
+            assert most_common == wanted, (planted, most_common, share)
+            assert share >= 0.5, (planted, share)
 
 
 def test_segment_names_are_unique_and_deterministic(built) -> None:
@@ -106,7 +110,7 @@ def test_profiles_carry_persona_shares_and_z_scores(built) -> None:
     (top_key,) = run.query(
         "select persona_key from segment_profiles order by revenue_per_customer desc limit 1"
     )[0]
-    assert top_key == "champions"
+    assert top_key == "loyal_high_value"
 
 
 def test_crosstab_counts_every_customer_once_per_scheme(built) -> None:
@@ -145,21 +149,31 @@ def test_rfm_code_map_is_complete_and_matches_the_scores() -> None:
     assert by_code["155"] == "Can't Lose Them"
 
 
-def test_documented_rules_match_the_sql() -> None:
-    """Every persona of the SQL is in the doc table, in order, with its thresholds."""
-    sql = PERSONAS_SQL.read_text()
-    personas = re.findall(r"'name': '([^']+)',\s*'rule': '([^']+)'", sql)
-    assert len(personas) == 12
+def test_documented_rules_match_the_seeds() -> None:
+    """Every persona of the seed is in the doc table, in order, with its thresholds."""
+    with open(SEEDS / "personas.csv") as handle:
+        personas = sorted(
+            (int(r["rule_order"]), r["persona_key"], r["persona_name"])
+            for r in csv.DictReader(handle)
+            if r["rule_kind"] == "persona"
+        )
+    with open(SEEDS / "persona_rules.csv") as handle:
+        rules = list(csv.DictReader(handle))
     docs = MARTS_DOCS.read_text()
     block = docs[docs.index("{% docs segment_personas %}") :]
     block = block[: block.index("{% enddocs %}")]
     rows = [line for line in block.splitlines() if re.match(r"^\| \d+ \|", line)]
-    assert len(rows) == len(personas)
-    for (name, rule), row in zip(personas, rows, strict=True):
+    assert len(rows) == len(personas) == 9
+    for (order, key, name), row in zip(personas, rows, strict=True):
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert cells[1] == name
-        thresholds = re.findall(r"-?\d+\.\d+", rule)
-        assert re.findall(r"-?\d+\.\d+", cells[2]) == thresholds, (name, cells[2])
+        assert (int(cells[0]), cells[1]) == (order, name)
+        thresholds = [
+            float(r["threshold"])
+            for r in rules
+            if r["persona_key"] == key and r["direction"] != "any"
+        ]
+        documented = [float(t) for t in re.findall(r"-?\d+\.\d+", cells[2])]
+        assert sorted(set(documented)) == sorted(set(thresholds)), (name, cells[2])
 
 
 def test_persona_z_scores_use_the_persona_scale(built) -> None:

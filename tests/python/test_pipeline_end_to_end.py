@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from pipeline import dbt, generate_data
@@ -117,31 +118,97 @@ def test_selected_model_respects_the_selection_rule(build):
     assert smallest >= 0.02
 
 
-def test_sql_scoring_matches_the_python_reference(build):
-    from segmentation import score
+@pytest.fixture(scope="module")
+def scoring_sql(tmp_path_factory):
+    """The project's score_customers macro, compiled by dbt over plain tables
+    named features, transform, knots, centroids and segments."""
+    from conftest import SEGMENTATION_FEATURES
 
-    with_model = build.query("select * from segmentation_models")
-    assert len(with_model) == 1
+    call = (
+        "{{ score_customers('features', "
+        + json.dumps(list(SEGMENTATION_FEATURES))
+        + ", 'transform', 'knots', 'centroids', 'segments') }}"
+    )
+    run = dbt(
+        "compile",
+        tmp_path_factory.mktemp("scoring_sql"),
+        args=["--quiet", "--output", "json", "--inline", call],
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    return json.loads(run.output[run.output.index("{") :])["compiled"]
+
+
+def _score_with_macro(sql: str, table: pa.Table, registry_row: dict) -> dict:
+    """Run the compiled macro in DuckDB on one fitted model's flat artifacts."""
     import duckdb
+    from segmentation.artifacts import artifact_table
 
-    with duckdb.connect(str(build.warehouse), read_only=True) as con:
-        model_row = con.sql("select * from segmentation_models").arrow()
-        if isinstance(model_row, pa.RecordBatchReader):
-            model_row = model_row.read_all()
-        features = con.sql(
-            "select * from customer_features order by customer_id"
-        ).arrow()
-        if isinstance(features, pa.RecordBatchReader):
-            features = features.read_all()
-        sql_segments = dict(
-            con.sql("select customer_id, segment_id from customer_segments").fetchall()
-        )
-    segment_id, *_ = score(features, model_row.to_pylist()[0])
-    ids = features.column("customer_id").to_pylist()
-    mismatched = [
-        c for c, s in zip(ids, segment_id, strict=True) if sql_segments[c] != int(s)
-    ]
-    assert mismatched == []
+    artifacts = artifact_table(registry_row, "test")  # noqa: F841 (read by DuckDB)
+    features = table  # noqa: F841
+    with duckdb.connect() as con:
+        for name, artifact, extra in (
+            ("transform", "feature", "and drop_reason is null"),
+            ("knots", "quantile_knot", ""),
+            ("centroids", "centroid", ""),
+            ("segments", "segment", ""),
+        ):
+            con.execute(
+                f"create table {name} as select * from artifacts "
+                f"where artifact = '{artifact}' {extra}"
+            )
+        con.execute("create table features as select * from features")
+        return dict(con.sql(f"select customer_id, segment_id from ({sql})").fetchall())
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"scaler": "robust", "algorithms": ["kmeans"]},
+        {"scaler": "quantile", "algorithms": ["kmeans"]},
+        {"algorithms": ["hdbscan"]},
+    ],
+    ids=["robust", "quantile", "density_radius"],
+)
+def test_the_scoring_macro_assigns_as_the_fit_did(
+    scoring_sql, settings, segmentation_table_from_matrix
+):
+    """Each transform branch of score_customers against the package's scorer
+    (segmentation.score, the fit's own nearest-centroid assignment)."""
+    from segmentation import fit_segmentation, score
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(
+        n_samples=800, centers=4, n_features=10, center_box=(-10, 10), random_state=7
+    )
+    rng = np.random.default_rng(1)
+    X = np.vstack([np.abs(X) * 10, rng.uniform(0, 300, (20, 10))])
+    table = segmentation_table_from_matrix(X)
+    result = fit_segmentation(table, {**settings, "bootstrap_samples": 0})
+    expected, *_ = score(table, result.registry_row)
+    got = _score_with_macro(scoring_sql, table, result.registry_row)
+    ids = table.column("customer_id").to_pylist()
+    assert [got[c] for c in ids] == expected.tolist()
+    if "hdbscan" in settings["algorithms"]:
+        assert result.registry_row["has_outlier_segment"]
+        assert (expected == 0).sum() > 0  # the radius branch did send some to 0
+    if settings.get("scaler") == "quantile":
+        assert all(t["quantile_knots"] for t in result.registry_row["transform"])
+
+
+def test_customer_segments_hold_the_scores_of_the_model_in_use(build):
+    (versions, scored, segments) = build.query(
+        "select (select count(distinct model_version) from customer_segments), "
+        "(select count(*) from int_customers_scored), "
+        "(select count(*) from customer_segments)"
+    )[0]
+    assert versions == 1
+    assert scored == segments
+    (mismatched,) = build.query(
+        "select count(*) from customer_segments s join int_customers_scored c "
+        "using (customer_id) where s.segment_id != c.segment_id "
+        "or s.model_version != c.model_version"
+    )[0]
+    assert mismatched == 0
 
 
 def test_same_input_and_settings_give_the_same_segments(build, generated):

@@ -1,7 +1,10 @@
-{#- One row per segment of the selected model: its persona (a short unique
-    name, a one-line description and a suggested action), named by the
-    documented rules in the `segment_personas` doc block from the z-scores
-    of the segment's centroid against the whole customer population. -#}
+{#- One row per segment of the model in use: its persona (a short unique
+    name, a one-line description and a suggested action), named by the rules
+    in the seeds `personas` and `persona_rules` (documented in the
+    `segment_personas` doc block) from the z-scores of the segment's
+    customers against the whole customer population. Recency, frequency,
+    monetary value and tenure name the persona; behaviour (basket size,
+    weekend orders, returns) only qualifies it. -#}
 
 {#- Every feature the persona rules and the profiles read, and those that
     are compared on a log scale because they are heavily right-skewed. -#}
@@ -11,89 +14,6 @@
 {%- set log_scaled_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
     'items_per_order', 'distinct_products', 'mean_days_between_orders'] %}
 
-{#- The persona rules, in the order they are tried; the first whose rule
-    holds names the segment. Rules read the z-scores below (columns
-    <feature>_z). Keep the `segment_personas` doc block in step. -#}
-{%- set personas = [
-    {'key': 'champions', 'name': 'Champions',
-        'rule': 'recency_days_z <= -0.5 and frequency_z >= 0.75 and monetary_z >= 0.75',
-        'description': 'Bought recently, buy often and spend the most.',
-        'action': 'Reward and retain: loyalty perks, early access and referral asks; no discounts needed.'},
-    {'key': 'at_risk_high_value', 'name': 'At risk, high value',
-        'rule': 'recency_days_z >= 0.5 and (frequency_z >= 0.3 or monetary_z >= 0.3)',
-        'description': 'Used to buy often or spend a lot, but have not bought for a long time.',
-        'action': 'Win back now: personal outreach and a tailored offer before they are lost.'},
-    {'key': 'bulk_buyers', 'name': 'Bulk buyers',
-        'rule': 'items_per_order_z >= 1.5',
-        'description': 'Very large baskets of many units per order, typically resellers or businesses.',
-        'action': 'Volume pricing, trade accounts and restock reminders timed to their re-order cycle.'},
-    {'key': 'newcomers', 'name': 'Newcomers',
-        'rule': 'tenure_days_z <= -1.0 and recency_days_z <= -0.5',
-        'description': 'First bought recently; a short history so far.',
-        'action': 'Onboarding journey and a second-purchase incentive.'},
-    {'key': 'one_off_buyers', 'name': 'One-off buyers',
-        'rule': 'frequency_z <= -0.8',
-        'description': 'Bought once, or hardly more, with a small spend.',
-        'action': 'Low-cost reactivation with bestsellers; drop from paid channels if they do not respond.'},
-    {'key': 'lapsed', 'name': 'Lapsed',
-        'rule': 'recency_days_z >= 0.5',
-        'description': 'Long since the last purchase, with modest past spend.',
-        'action': 'Low-cost win-back campaign, or suppress from paid channels.'},
-    {'key': 'weekend_shoppers', 'name': 'Weekend shoppers',
-        'rule': 'weekend_order_share_z >= 1.0',
-        'description': 'Place most of their orders on Saturdays and Sundays.',
-        'action': 'Time campaigns, emails and stock drops for the weekend.'},
-    {'key': 'frequent_returners', 'name': 'Frequent returners',
-        'rule': 'return_rate_z >= 1.0',
-        'description': 'Return a large share of what they buy.',
-        'action': 'Check fit and product information; keep them out of return-heavy promotions.'},
-    {'key': 'loyal_regulars', 'name': 'Loyal regulars',
-        'rule': 'frequency_z >= 0.5',
-        'description': 'Buy more often than most, with steady spend.',
-        'action': 'Cross-sell and bundles to grow the basket; invite them to the loyalty scheme.'},
-    {'key': 'big_spenders', 'name': 'Big spenders',
-        'rule': 'monetary_z >= 0.5',
-        'description': 'Spend well above the typical customer over few orders.',
-        'action': 'Premium ranges and personal recommendations to turn spend into a habit.'},
-    {'key': 'recent_buyers', 'name': 'Recent buyers',
-        'rule': 'recency_days_z <= -0.5',
-        'description': 'Bought lately, but not yet often.',
-        'action': 'Nurture toward a second and third order with timely follow-ups.'},
-    {'key': 'occasional_buyers', 'name': 'Occasional buyers',
-        'rule': 'true',
-        'description': 'Buy now and then, with modest spend.',
-        'action': 'Seasonal reminders and entry-price bestsellers.'},
-] %}
-
-{#- Words that tell apart segments sharing a persona: per feature, the word
-    for a segment above the others with that persona, then below them. -#}
-{%- set qualifiers = {
-    'recency_days': ['less recent', 'more recent'],
-    'frequency': ['more orders', 'fewer orders'],
-    'monetary': ['higher spend', 'lower spend'],
-    'tenure_days': ['longer-standing', 'newer'],
-    'avg_order_value': ['larger orders', 'smaller orders'],
-    'items_per_order': ['bigger baskets', 'smaller baskets'],
-    'distinct_products': ['wider range', 'narrower range'],
-    'return_rate': ['more returns', 'fewer returns'],
-    'mean_days_between_orders': ['slower re-orders', 'faster re-orders'],
-    'weekend_order_share': ['more weekend', 'more weekday'],
-} %}
-
-{#- Pre-rendered SQL lists, so the model reads as plain SQL and lints. -#}
-{%- set persona_cases = [] %}
-{%- set persona_rows = [] %}
-{%- for persona in personas %}
-    {%- do persona_cases.append("when " ~ persona.rule ~ " then '" ~ persona.key ~ "'") %}
-    {%- do persona_rows.append(
-        "('" ~ persona.key ~ "', '" ~ persona.name ~ "', '" ~ persona.rule ~ "', " ~ loop.index ~ ", "
-        ~ sql_string_literal(persona.description) ~ ", " ~ sql_string_literal(persona.action) ~ ")"
-    ) %}
-{%- endfor %}
-{%- set word_rows = [] %}
-{%- for feature, words in qualifiers.items() %}
-    {%- do word_rows.append("('" ~ feature ~ "', " ~ loop.index ~ ", '" ~ words[0] ~ "', '" ~ words[1] ~ "')") %}
-{%- endfor %}
 
 with
 
@@ -183,110 +103,193 @@ segment_z_scores as (
         on segments.segment_id = segment_means.segment_id
 ),
 
+z_scores as (
+    {#- one row per segment and feature -#}
+    {%- for feature in persona_features %}
+        select
+            segment_id,
+            '{{ feature }}' as feature,
+            {{ feature }}_z as z_score
+        from segment_z_scores
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+conditions as (
+    select
+        z_scores.segment_id,
+        personas.persona_key,
+        personas.rule_kind,
+        personas.rule_order,
+        rules.condition_group,
+        case rules.direction
+            when 'at_least' then z_scores.z_score >= rules.threshold
+            when 'at_most' then z_scores.z_score <= rules.threshold
+            else true
+        end as holds
+    from {{ ref('persona_rules') }} as rules
+    inner join {{ ref('personas') }} as personas
+        on rules.persona_key = personas.persona_key
+    inner join z_scores
+        on rules.feature = z_scores.feature
+    where z_scores.segment_id != 0
+),
+
+matched_rules as (
+    {#- a rule holds when every condition of one of its groups holds -#}
+    select
+        segment_id,
+        persona_key,
+        rule_kind,
+        rule_order
+    from conditions
+    group by segment_id, persona_key, rule_kind, rule_order, condition_group
+    having min(case when holds then 1 else 0 end) = 1
+),
+
+first_matches as (
+    select
+        segment_id,
+        rule_kind,
+        persona_key,
+        row_number() over (partition by segment_id, rule_kind order by rule_order) as match_rank
+    from (select distinct * from matched_rules) as distinct_matches
+),
+
+rule_texts as (
+    select
+        persona_key,
+        string_agg(condition_text, ' or ' order by condition_group) as persona_rule
+    from (
+        select
+            persona_key,
+            condition_group,
+            '(' || string_agg(
+                case
+                    when direction = 'any' then 'true'
+                    else feature || '_z ' || case when direction = 'at_least' then '>=' else '<=' end
+                        || ' ' || cast(threshold as varchar)
+                end,
+                ' and ' order by condition_number
+            ) || ')' as condition_text
+        from {{ ref('persona_rules') }}
+        group by persona_key, condition_group
+    ) as groups
+    group by persona_key
+),
+
 named as (
     select
-        *,
+        segment_z_scores.*,
         case
-            when segment_id = 0 then 'outliers'
-            {{ persona_cases | join('\n            ') }}
-        end as persona_key
+            when segment_z_scores.segment_id = 0 then 'outliers'
+            else persona_match.persona_key
+        end as persona_key,
+        behaviour.persona_name as behaviour_qualifier
     from segment_z_scores
+    left join first_matches as persona_match
+        on
+            segment_z_scores.segment_id = persona_match.segment_id
+            and persona_match.rule_kind = 'persona'
+            and persona_match.match_rank = 1
+    left join first_matches as behaviour_match
+        on
+            segment_z_scores.segment_id = behaviour_match.segment_id
+            and behaviour_match.rule_kind = 'qualifier'
+            and behaviour_match.match_rank = 1
+    left join {{ ref('personas') }} as behaviour
+        on behaviour_match.persona_key = behaviour.persona_key
 ),
 
 persona_texts as (
     select
-        texts.persona_key,
-        texts.persona_name,
-        texts.persona_rule,
-        texts.persona_rule_order,
-        texts.persona_description,
-        texts.suggested_action
-    from (
-        values
-        {{ persona_rows | join(',\n        ') }},
-        (
-            'outliers', 'Outliers', 'segment_id = 0', 0,
-            'Far from every segment: unusual behaviour that fits no group.',
-            'Review one by one; exclude from segment-level campaigns.'
-        )
-    ) as texts (
-        persona_key, persona_name, persona_rule, persona_rule_order, persona_description, suggested_action
-    )
+        personas.persona_key,
+        personas.persona_name,
+        coalesce(rule_texts.persona_rule, 'segment_id = 0') as persona_rule,
+        personas.rule_order as persona_rule_order,
+        personas.persona_description,
+        personas.suggested_action
+    from {{ ref('personas') }} as personas
+    left join rule_texts
+        on personas.persona_key = rule_texts.persona_key
+    where personas.rule_kind in ('persona', 'outliers')
 ),
 
-feature_z_scores as (
-    {#- one row per segment and feature, for the segments that share their
-        persona with another segment -#}
+base_names as (
     select
-        named.segment_id,
-        named.persona_key,
-        persona_texts.persona_rule,
-        unnest(['{{ persona_features | join("', '") }}']) as feature,
-        unnest([{{ persona_features | join('_z, ') }}_z]) as z_score
+        named.*,
+        persona_texts.persona_name
+        || coalesce(' (' || named.behaviour_qualifier || ')', '') as base_name
     from named
     inner join persona_texts
         on named.persona_key = persona_texts.persona_key
-    where named.segment_id != 0
-    qualify count(*) over (partition by named.persona_key) > 1
-),
-
-qualifier_words as (
-    select
-        words.feature,
-        words.feature_position,
-        words.word_above,
-        words.word_below
-    from (
-        values
-        {{ word_rows | join(',\n        ') }}
-    ) as words (feature, feature_position, word_above, word_below)
 ),
 
 feature_deviations as (
-    {#- how far each feature's z-score lies from the mean of the segments
-        with the same persona, for the features the persona's rule does not
-        mention (those say nothing new) -#}
+    {#- for segments sharing a name: how far each feature's z-score lies
+        from the mean of the segments with that name, for the features
+        the persona's rule does not mention (those say nothing new) -#}
     select
-        feature_z_scores.segment_id,
-        qualifier_words.feature_position,
-        qualifier_words.word_above,
-        qualifier_words.word_below,
-        feature_z_scores.z_score
-        - avg(feature_z_scores.z_score) over (
-            partition by feature_z_scores.persona_key, feature_z_scores.feature
-        ) as deviation
-    from feature_z_scores
-    inner join qualifier_words
-        on feature_z_scores.feature = qualifier_words.feature
-    where feature_z_scores.persona_rule not like '%' || feature_z_scores.feature || '_z%'
+        z_scores.segment_id,
+        words.feature_position,
+        words.word_above,
+        words.word_below,
+        z_scores.z_score
+        - avg(z_scores.z_score) over (partition by base_names.base_name, z_scores.feature) as deviation
+    from z_scores
+    inner join base_names
+        on z_scores.segment_id = base_names.segment_id
+    inner join {{ ref('persona_feature_words') }} as words
+        on z_scores.feature = words.feature
+    where
+        base_names.segment_id != 0
+        and z_scores.feature not in (
+            select rules.feature from {{ ref('persona_rules') }} as rules
+            where rules.persona_key = base_names.persona_key
+        )
+        and base_names.base_name in (
+            select shared.base_name from base_names as shared
+            group by shared.base_name having count(*) > 1
+        )
 ),
 
 segment_qualifiers as (
     select
         segment_id,
-        case when deviation > 0 then word_above else word_below end as qualifier
-    from feature_deviations
-    qualify row_number() over (
-        partition by segment_id
-        order by abs(deviation) desc, feature_position asc
-    ) = 1
+        qualifier
+    from (
+        select
+            segment_id,
+            case when deviation > 0 then word_above else word_below end as qualifier,
+            row_number() over (
+                partition by segment_id
+                order by abs(deviation) desc, feature_position asc
+            ) as qualifier_rank
+        from feature_deviations
+    ) as ranked
+    where qualifier_rank = 1
 ),
 
 qualified_names as (
     select
-        named.*,
+        base_names.*,
         persona_texts.persona_name,
         persona_texts.persona_rule,
         persona_texts.persona_rule_order,
         persona_texts.persona_description,
         persona_texts.suggested_action,
         persona_texts.persona_name
-        || coalesce(' (' || segment_qualifiers.qualifier || ')', '') as qualified_name
-    from named
+        || case
+            when base_names.behaviour_qualifier is null and segment_qualifiers.qualifier is null then ''
+            else ' (' || concat_ws(', ', base_names.behaviour_qualifier, segment_qualifiers.qualifier) || ')'
+        end as qualified_name
+    from base_names
     inner join persona_texts
-        on named.persona_key = persona_texts.persona_key
+        on base_names.persona_key = persona_texts.persona_key
     left join segment_qualifiers
-        on named.segment_id = segment_qualifiers.segment_id
+        on base_names.segment_id = segment_qualifiers.segment_id
 ),
 
 numbered as (
@@ -306,6 +309,7 @@ final as (
         || case when name_rank > 1 then ' ' || cast(name_rank as varchar) else '' end as segment_name,
         persona_key,
         persona_name,
+        behaviour_qualifier,
         persona_description,
         suggested_action,
         persona_rule,
