@@ -1,23 +1,31 @@
 """Customer segmentation: fit clustering candidates, select one, export it.
 
-The dbt Python model uses::
+The dbt Python model (models/marts/segmentation/segmentation_model_artifacts.py)
+uses::
 
     from segmentation import SegmentationConfig, fit_segmentation
+    from segmentation.artifacts import artifact_table
 
-    config = SegmentationConfig.from_dict(dbt.config.get("segmentation"))
+    config = SegmentationConfig.from_dict(json.loads(dbt.config.get(...)))
     result = fit_segmentation(table, config, training_cutoff_date=...)
-    return result.to_arrow()  # one row of the model registry
+    return artifact_table(result.registry_row, reason)  # flat registry rows
 
-Scoring is done in SQL from the exported transform and centroids;
-:func:`score` is the Python reference of that scoring.
+Modules by job: ``data`` (input matrix, model version), ``preprocessing``,
+``algorithms``, ``candidates``, ``evaluation``, ``selection``,
+``segment_ids``, ``model`` (the pipeline), ``registry_row`` and
+``artifacts`` (the model as data), ``monitoring`` (the retrain decision),
+``warehouse`` (reading the registry back). Scoring is done in SQL from the
+flat artifacts; :func:`score` is the Python reference of that scoring.
 """
 
 from .algorithms import CandidateSpec, DeployedModel
 from .config import SegmentationConfig
+from .data import data_fingerprint
 from .errors import ConfigError, SegmentationError
-from .model import SegmentationResult, data_fingerprint, fit_segmentation, score
+from .model import SegmentationResult, fit_segmentation
 from .preprocessing import ColumnTransform, FeatureTransformer
 from .registry import REGISTRY_SCHEMA, RegistryModel, model_from_registry_row
+from .scoring import score
 from .selection import (
     SELECTION_RULE,
     Candidate,

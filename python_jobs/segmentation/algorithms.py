@@ -203,10 +203,6 @@ class DeployedModel:
 # Candidate grid
 
 
-def _seed(config: SegmentationConfig, offset: int = 0) -> int:
-    return int((config.random_state + offset) % (2**32))
-
-
 def candidate_specs(
     config: SegmentationConfig, n_rows: int, n_dims: int
 ) -> list[CandidateSpec]:

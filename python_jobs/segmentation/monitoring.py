@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from .data import as_arrow_table, numeric_column
 from .errors import ConfigError, SegmentationError
-from .model import _numeric_column, as_arrow_table
 from .preprocessing import ColumnTransform
 
 MODES = ("auto", "retrain", "score")
@@ -155,7 +155,7 @@ def feature_psi(table: Any, model_row: Mapping[str, Any]) -> dict[str, float]:
                 f"Cannot compute drift: the current features lack {feature!r}, "
                 "which the registered model was trained on."
             )
-        values = _numeric_column(table, feature)
+        values = numeric_column(table, feature)
         values = np.where(np.isnan(values), impute.get(feature, np.nan), values)
         current = bin_shares(values, reference["bin_edges"])
         result[feature] = population_stability_index(reference["shares"], current)

@@ -1,7 +1,8 @@
-"""Arrow schema of the model registry and reading a registry row back.
+"""The nested registry row in Python: its Arrow schema and the scorer it holds.
 
-One fitted segmentation is one row of the registry. Nested values are Arrow
-lists and structs, which DuckDB stores as ``LIST`` and ``STRUCT`` columns.
+In Python a fitted segmentation is one nested row (lists of structs, see
+:data:`REGISTRY_SCHEMA` and :mod:`~segmentation.registry_row`); the
+warehouse keeps it as flat rows instead (:mod:`~segmentation.artifacts`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def model(dbt, session):
 
     from segmentation import SegmentationConfig, fit_segmentation
     from segmentation.artifacts import artifact_table, use_table
-    from segmentation.model import model_version_for
+    from segmentation.data import model_version_for
     from segmentation.monitoring import MonitoringConfig, decide
     from segmentation.warehouse import (
         RegistryState,
