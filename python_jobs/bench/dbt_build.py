@@ -32,7 +32,10 @@ LAYERS = (
     ("staging", "models/staging/"),
     ("intermediate", "models/intermediate/"),
     ("customer_features", "models/marts/customers/customer_features."),
-    ("segmentation_models (Python)", "models/marts/segmentation/segmentation_models."),
+    (
+        "segmentation_model_artifacts (Python)",
+        "models/marts/segmentation/segmentation_model_artifacts.",
+    ),
     ("marts: customers", "models/marts/customers/"),
     ("marts: segmentation", "models/marts/segmentation/"),
     ("marts: data quality", "models/marts/data_quality/"),
