@@ -27,7 +27,9 @@ SEGMENTATION = {
     "bootstrap_samples": 25,
     "sample_size": 50,
 }
-PYTHON_MODEL_STARTED = "START python incremental model main.segmentation_model_artifacts"
+PYTHON_MODEL_STARTED = (
+    "START python incremental model main.segmentation_model_artifacts"
+)
 PYTHON_MODEL_DONE = "model main.segmentation_model_artifacts"
 
 
