@@ -68,7 +68,7 @@ binned as (
     left join reference_bins
         on
             imputed.feature = reference_bins.feature
-            and reference_bins.bin_lower <= imputed.feature_value
+            and imputed.feature_value >= reference_bins.bin_lower
     group by imputed.feature, imputed.customer_id
 ),
 

@@ -166,17 +166,21 @@ rule_texts as (
         select
             persona_key,
             condition_group,
-            '(' || string_agg(
+            '(' || string_agg(condition, ' and ' order by condition_number) || ')' as condition_text
+        from (
+            select
+                persona_key,
+                condition_group,
+                condition_number,
                 case
                     when direction = 'any' then 'true'
-                    else feature || '_z ' || case when direction = 'at_least' then '>=' else '<=' end
-                        || ' ' || cast(threshold as varchar)
-                end,
-                ' and ' order by condition_number
-            ) || ')' as condition_text
-        from {{ ref('persona_rules') }}
+                    when direction = 'at_least' then feature || '_z >= ' || cast(threshold as varchar)
+                    else feature || '_z <= ' || cast(threshold as varchar)
+                end as condition
+            from {{ ref('persona_rules') }}
+        ) as conditions
         group by persona_key, condition_group
-    ) as groups
+    ) as condition_groups
     group by persona_key
 ),
 
@@ -251,7 +255,8 @@ feature_deviations as (
         )
         and base_names.base_name in (
             select shared.base_name from base_names as shared
-            group by shared.base_name having count(*) > 1
+            group by shared.base_name
+            having count(*) > 1
         )
 ),
 
