@@ -103,10 +103,12 @@ def model_section(data: ReportData) -> str:
         f'<tr><th>{escape(name)}</th><td class="number">{_number(value)}</td></tr>'
         for name, value in metric_rows
     )
+    features = data.features
+    used = features[features["is_used"]]["feature"]
     dropped = (
         "; ".join(
-            f"{escape(item['feature'])} ({escape(item['reason'])})"
-            for item in model["features_dropped"]
+            f"{escape(row.feature)} ({escape(row.drop_reason or '')})"
+            for row in features[~features["is_used"]].itertuples(index=False)
         )
         or "none"
     )
@@ -134,7 +136,7 @@ def model_section(data: ReportData) -> str:
                     f"{len(candidates)} fitted, {eligible} eligible "
                     f"(algorithms: {escape(', '.join(sorted(candidates['algorithm'].unique())))})",
                 ),
-                ("Features used", escape(", ".join(model["features_used"]))),
+                ("Features used", escape(", ".join(used))),
                 ("Features dropped", dropped),
                 (
                     "Model version",
@@ -145,7 +147,7 @@ def model_section(data: ReportData) -> str:
             ]
         )
         + f'<table id="table-chosen-metrics"><tbody>{metrics}</tbody></table>'
-        + "<p><strong>Selection rule</strong> (segmentation_models.selection_rule):</p>"
+        + "<p><strong>Selection rule</strong> (the registry's selection_rule):</p>"
         + f"<blockquote>{escape(model['selection_rule'] or '')}</blockquote>"
         + note
         + "</section>"
@@ -219,7 +221,8 @@ def render(
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = [
         "<h1>Customer segmentation report</h1>",
-        f'<p class="meta">Generated {generated} from the warehouse; model '
+        f'<p class="meta">Generated {generated} from the analyses and the BI '
+        f"publication {escape(str(data.publication['publication_version']))}; model "
         f"{escape(data.model['model_version'])} ({escape(data.model['algorithm'])}, "
         f"{data.model['n_segments']} segments). Data from "
         f"{escape(str(data.period['first_purchase_date']))} to "
