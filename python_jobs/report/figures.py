@@ -265,8 +265,8 @@ def segment_map(data: ReportData, style: SegmentStyle) -> Figure:
     ax.set_ylabel("monetary: net revenue, currency units (log scale)")
     total = int(data.segments["customer_count"].sum())
     ax.set_title(
-        f"Segment map: recency against monetary value of {len(customers):,} of "
-        f"{total:,} customers (X = segment median)"
+        f"Segment map: recency against monetary value\n"
+        f"{len(customers):,} of {total:,} customers; X = segment median"
     )
     legend = ax.legend(
         loc="upper left",

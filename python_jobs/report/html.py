@@ -44,6 +44,11 @@ def _number(value, digits: int = 3) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _day(value) -> str:
+    """A date (pandas reads SQL dates as midnight timestamps) as YYYY-MM-DD."""
+    return escape(str(pd.Timestamp(value).date()))
+
+
 def _hex(colour: tuple) -> str:
     return "#" + "".join(f"{round(channel * 255):02x}" for channel in colour[:3])
 
@@ -62,10 +67,10 @@ def summary_section(data: ReportData) -> str:
             [
                 (
                     "Period",
-                    f"{escape(str(period['first_purchase_date']))} to "
-                    f"{escape(str(period['last_purchase_date']))} (first to last purchase)",
+                    f"{_day(period['first_purchase_date'])} to "
+                    f"{_day(period['last_purchase_date'])} (first to last purchase)",
                 ),
-                ("Features measured as of", escape(str(period["as_of_date"]))),
+                ("Features measured as of", _day(period["as_of_date"])),
                 ("Customers segmented", _number(int(period["customer_count"]))),
                 ("Net revenue of these customers", _number(period["net_revenue"], 2)),
                 (
@@ -225,8 +230,8 @@ def render(
         f"publication {escape(str(data.publication['publication_version']))}; model "
         f"{escape(data.model['model_version'])} ({escape(data.model['algorithm'])}, "
         f"{data.model['n_segments']} segments). Data from "
-        f"{escape(str(data.period['first_purchase_date']))} to "
-        f"{escape(str(data.period['last_purchase_date']))}.</p>",
+        f"{_day(data.period['first_purchase_date'])} to "
+        f"{_day(data.period['last_purchase_date'])}.</p>",
         summary_section(data),
         model_section(data),
         personas_table(data, colours),
