@@ -286,7 +286,7 @@ def test_segment_colours_are_distinct_and_outliers_grey():
     assert style.labels[2] == "2: B"
 
 
-def test_missing_warehouse_is_one_clear_paragraph(tmp_path):
+def test_missing_publication_is_one_clear_paragraph(warehouse, tmp_path):
     done = subprocess.run(
         [
             sys.executable,
@@ -295,11 +295,15 @@ def test_missing_warehouse_is_one_clear_paragraph(tmp_path):
             str(tmp_path / "r.html"),
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DUCKDB_PATH": str(tmp_path / "absent.duckdb")},
+        env={
+            **os.environ,
+            "DUCKDB_PATH": str(warehouse.warehouse),
+            "BI_DUCKDB_PATH": str(tmp_path / "absent.duckdb"),
+        },
         capture_output=True,
         text=True,
     )
     assert done.returncode == 1
-    assert "make run" in done.stderr
+    assert "BI_DUCKDB_PATH" in done.stderr and "make run" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "r.html").exists()
