@@ -22,20 +22,15 @@ if __package__ in (None, ""):  # run as a script: make ``report`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report import DEFAULT_SAMPLE_SIZE, build_report
-from run_analyses import AnalysisError, add_dbt_arguments
+from run_analyses import AnalysisError, command_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the command-line parser."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("reports/segmentation_report.html"),
-        help="the HTML file to write",
+    parser = command_parser(
+        __doc__.split("\n\n")[0],
+        "reports/segmentation_report.html",
+        "the HTML file to write",
     )
     parser.add_argument(
         "--save-figures",
@@ -49,7 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SAMPLE_SIZE,
         help="most customers drawn in the segment map",
     )
-    add_dbt_arguments(parser)
     return parser
 
 

@@ -349,8 +349,18 @@ def run_analyses(
     return index
 
 
-def add_dbt_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options passed on to `dbt compile` (also used by make_report.py)."""
+def command_parser(
+    description: str, out_default: str, out_help: str
+) -> argparse.ArgumentParser:
+    """A parser with ``--out`` and the options passed on to `dbt compile`.
+
+    Shared by `make eda` (this script) and `make report` (make_report.py).
+    """
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, default=Path(out_default), help=out_help)
     parser.add_argument(
         "--target-path",
         type=Path,
@@ -363,22 +373,14 @@ def add_dbt_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-path", type=Path, help="dbt log folder (default: dbt's, logs/)"
     )
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the command-line parser."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    return command_parser(
+        __doc__.split("\n\n")[0], DEFAULT_OUT, "folder for the CSVs and index.csv"
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(DEFAULT_OUT),
-        help="folder for the CSVs and index.csv",
-    )
-    add_dbt_arguments(parser)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
