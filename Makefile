@@ -61,12 +61,13 @@ docs: install
 	$(DBT) docs generate
 
 # Exploratory SQL (analyses/) run against the built warehouse, saved as CSV.
+# VARS='{...}' passes the build's dbt vars to the compile of the analyses.
 eda: install
-	$(BIN)/python python_jobs/run_analyses.py
+	$(BIN)/python python_jobs/run_analyses.py $(if $(VARS),--vars '$(VARS)')
 
-# Self-contained HTML report with the segmentation figures.
+# Self-contained HTML report: the analyses' results and the BI publication.
 report: install
-	$(BIN)/python python_jobs/make_report.py
+	$(BIN)/python python_jobs/make_report.py $(if $(VARS),--vars '$(VARS)')
 
 # Benchmark harness; writes BENCHMARKS.md.
 bench: install

@@ -1,11 +1,14 @@
-"""Draw the segmentation report from the warehouse into one HTML file.
+"""Draw the segmentation report from the analyses and the publication.
 
-The ``make report`` command. Reads the warehouse at ``DUCKDB_PATH`` (default
-``warehouse/segmentation.duckdb``) read-only and writes a self-contained HTML
-page, its figures embedded as PNG. Example::
+The ``make report`` command. Compiles the analyses the report needs with
+dbt and runs them read-only on the warehouse at ``DUCKDB_PATH`` (default
+``warehouse/segmentation.duckdb``), reads the BI publication at
+``BI_DUCKDB_PATH`` (default ``published/segments.duckdb``) read-only, and
+writes a self-contained HTML page, its figures embedded as PNG. Example::
 
-    DUCKDB_PATH=/tmp/wh.duckdb python python_jobs/make_report.py \\
-        --out /tmp/report.html --save-figures /tmp/figures
+    DUCKDB_PATH=/tmp/wh.duckdb BI_DUCKDB_PATH=/tmp/published/segments.duckdb \\
+        python python_jobs/make_report.py --out /tmp/report.html \\
+        --save-figures /tmp/figures
 """
 
 from __future__ import annotations
@@ -18,20 +21,16 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``report`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import DEFAULT_SAMPLE_SIZE, ReportError, build_report
+from report import DEFAULT_SAMPLE_SIZE, build_report
+from run_analyses import AnalysisError, command_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the command-line parser."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("reports/segmentation_report.html"),
-        help="the HTML file to write",
+    parser = command_parser(
+        __doc__.split("\n\n")[0],
+        "reports/segmentation_report.html",
+        "the HTML file to write",
     )
     parser.add_argument(
         "--save-figures",
@@ -43,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample-size",
         type=int,
         default=DEFAULT_SAMPLE_SIZE,
-        help="most customers drawn in the PCA projection",
+        help="most customers drawn in the segment map",
     )
     return parser
 
@@ -56,9 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         build_report(
-            args.out, save_figures=args.save_figures, sample_size=args.sample_size
+            args.out,
+            save_figures=args.save_figures,
+            sample_size=args.sample_size,
+            target_path=args.target_path.resolve(),
+            dbt_vars=args.dbt_vars,
+            log_path=args.log_path.resolve() if args.log_path else None,
         )
-    except ReportError as error:
+    except AnalysisError as error:  # the report's errors (ReportError) too
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

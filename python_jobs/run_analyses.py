@@ -5,7 +5,9 @@ The ``make eda`` command. It compiles every analysis with ``dbt compile``
 stay in the lineage), runs each compiled query on the warehouse opened
 read-only, and writes one CSV per analysis, in the folder layout of
 ``analyses/``, plus ``index.csv`` listing them with the description from
-each file's header comment.
+each file's header comment. The report (``make report``) draws its
+figures from analyses too, through :func:`compile_analyses`,
+:func:`run_compiled` and :func:`open_read_only`.
 
 The warehouse is ``DUCKDB_PATH`` (default ``warehouse/segmentation.duckdb``),
 as for ``dbt build``. Example::
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = "warehouse/segmentation.duckdb"
@@ -107,15 +110,17 @@ def header_comment(sql: str) -> str:
     return " ".join(text.split())
 
 
-def resolve_warehouse() -> Path:
-    """Return the warehouse path of ``DUCKDB_PATH``, as dbt would open it.
+def resolve_warehouse(path: str | os.PathLike | None = None) -> Path:
+    """Return the warehouse file: ``path``, else ``DUCKDB_PATH``, else the default.
+
+    The same file dbt builds; `make eda` and `make report` both read it.
 
     Raises
     ------
     AnalysisError
         When no warehouse file exists there yet.
     """
-    warehouse = Path(os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
+    warehouse = Path(path or os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
     if not warehouse.is_absolute():
         warehouse = (Path.cwd() / warehouse).resolve()
     if not warehouse.is_file():
@@ -148,8 +153,9 @@ def compile_analyses(
     target_path: Path,
     dbt_vars: str | None = None,
     log_path: Path | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[CompiledAnalysis]:
-    """Compile every analysis with dbt; return what was compiled.
+    """Compile the analyses with dbt; return what was compiled.
 
     Parameters
     ----------
@@ -161,6 +167,8 @@ def compile_analyses(
         dbt ``--vars`` (YAML or JSON), passed through unchanged.
     log_path : Path, optional
         dbt's log folder (default: dbt's own, ``logs/``).
+    names : sequence of str, optional
+        Compile only the analyses of these names (default: every one).
 
     Returns
     -------
@@ -172,7 +180,7 @@ def compile_analyses(
         _dbt_executable(),
         "compile",
         "--select",
-        "path:analyses",
+        *(names or ["path:analyses"]),
         "--target-path",
         str(target_path),
         *(["--log-path", str(log_path)] if log_path else []),
@@ -189,7 +197,7 @@ def compile_analyses(
     if done.returncode != 0:
         raise AnalysisError(
             "dbt could not compile the analyses (`dbt compile --select "
-            f'"path:analyses"` exited with {done.returncode}): '
+            f"{' '.join(names or ['path:analyses'])}` exited with {done.returncode}): "
             f"{_dbt_error_summary(done.stdout + done.stderr)}"
         )
     target = target_path if target_path.is_absolute() else PROJECT_ROOT / target_path
@@ -214,26 +222,60 @@ def compile_analyses(
                 compiled_file=compiled_file,
             )
         )
-    if not analyses:
+    missing = sorted(set(names or []) - {analysis.name for analysis in analyses})
+    if missing or not analyses:
         raise AnalysisError(
-            f"dbt compiled no analyses: there are no .sql files under {PROJECT_ROOT / 'analyses'}."
+            "dbt compiled no analysis named "
+            f"{', '.join(missing) or 'at all'}: there is no such .sql file "
+            f"under {PROJECT_ROOT / 'analyses'}."
         )
     return sorted(analyses, key=lambda analysis: analysis.source_file)
 
 
-def open_warehouse(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only with the profile's thread and memory caps."""
+def open_read_only(database: Path) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file read-only with the profile's thread and memory caps.
+
+    The one way `make eda` and `make report` open the warehouse and the
+    publication: many readers may hold a file open, never beside its writer.
+
+    Raises
+    ------
+    AnalysisError
+        When the file cannot be opened, for example while a build writes it.
+    """
     config = {
         "threads": int(os.environ.get("DUCKDB_THREADS", "2")),
         "memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "4GB"),
     }
     try:
-        return duckdb.connect(str(warehouse), read_only=True, config=config)
+        return duckdb.connect(str(database), read_only=True, config=config)
     except duckdb.Error as error:
         raise AnalysisError(
-            f"Could not open the warehouse {warehouse} read-only: "
+            f"Could not open {database} read-only: "
             f"{str(error).splitlines()[0]} If a dbt build is writing to it, "
             "wait for the build to finish and run again."
+        ) from None
+
+
+def run_compiled(
+    con: duckdb.DuckDBPyConnection, analysis: CompiledAnalysis
+) -> pd.DataFrame:
+    """Run one compiled analysis; return its result.
+
+    Raises
+    ------
+    AnalysisError
+        Naming the analysis whose query failed.
+    """
+    sql = analysis.compiled_file.read_text(encoding="utf-8")
+    try:
+        return con.execute(sql).df()
+    except duckdb.Error as error:
+        raise AnalysisError(
+            f"Analysis {_display_path(analysis.source_file)} failed: "
+            f"{' '.join(str(error).split())} Fix the query, or rebuild the "
+            "warehouse (`make run`) if a relation it reads is missing or out "
+            "of date."
         ) from None
 
 
@@ -276,19 +318,10 @@ def run_analyses(
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_previous_outputs(out_dir)
     index = []
-    with open_warehouse(warehouse) as con:
+    with open_read_only(warehouse) as con:
         for number, analysis in enumerate(analyses, start=1):
             started = time.perf_counter()
-            sql = analysis.compiled_file.read_text(encoding="utf-8")
-            try:
-                frame = con.execute(sql).df()
-            except duckdb.Error as error:
-                raise AnalysisError(
-                    f"Analysis {_display_path(analysis.source_file)} failed "
-                    f"on the warehouse {warehouse}: {' '.join(str(error).split())} "
-                    "Fix the query, or rebuild the warehouse (`make run`) if a "
-                    "relation it reads is missing or out of date."
-                ) from None
+            frame = run_compiled(con, analysis)
             csv_file = Path(analysis.folder) / f"{analysis.name}.csv"
             (out_dir / csv_file).parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(out_dir / csv_file, index=False)
@@ -316,18 +349,18 @@ def run_analyses(
     return index
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the command-line parser."""
+def command_parser(
+    description: str, out_default: str, out_help: str
+) -> argparse.ArgumentParser:
+    """A parser with ``--out`` and the options passed on to `dbt compile`.
+
+    Shared by `make eda` (this script) and `make report` (make_report.py).
+    """
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+        description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(DEFAULT_OUT),
-        help="folder for the CSVs and index.csv",
-    )
+    parser.add_argument("--out", type=Path, default=Path(out_default), help=out_help)
     parser.add_argument(
         "--target-path",
         type=Path,
@@ -341,6 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-path", type=Path, help="dbt log folder (default: dbt's, logs/)"
     )
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the command-line parser."""
+    return command_parser(
+        __doc__.split("\n\n")[0], DEFAULT_OUT, "folder for the CSVs and index.csv"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,11 +8,10 @@ with
 
 invoices as (
     select
+        cast({{ dbt.date_trunc('month', 'invoice_date') }} as date) as revenue_month,
         customer_id,
-        product_sales_amount,
-        product_returns_amount,
         is_sale,
-        cast({{ dbt.date_trunc('month', 'invoice_date') }} as date) as revenue_month
+        product_sales_amount - product_returns_amount as net_amount
     from {{ ref('int_invoices_aggregated_from_lines') }}
     where customer_id is not null
 ),
@@ -32,7 +31,7 @@ segment_months as (
         customer_segments.segment_name,
         count(*) filter (where invoices.is_sale) as order_count,
         count(distinct invoices.customer_id) filter (where invoices.is_sale) as active_customer_count,
-        sum(invoices.product_sales_amount) - sum(invoices.product_returns_amount) as net_revenue
+        sum(invoices.net_amount) as net_revenue
     from invoices
     inner join customer_segments
         on invoices.customer_id = customer_segments.customer_id

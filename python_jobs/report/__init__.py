@@ -1,10 +1,11 @@
 """The visual segmentation report (``make report``).
 
-A self-contained HTML page drawn with seaborn and matplotlib from the
-warehouse, opened read-only: the data period, the chosen model and the rule
-that chose it, the personas, and the figures listed in
-:data:`report.figures.FIGURES`, each an embedded PNG. Queries aggregate in
-DuckDB; only small results reach pandas.
+A self-contained HTML page drawn with seaborn and matplotlib: the data
+period, the chosen model and the rule that chose it, the personas, and the
+figures listed in :data:`report.figures.FIGURES`, each an embedded PNG. The
+numbers come from the SQL in ``analyses/`` (run read-only on the warehouse)
+and from the tables published for BI (:mod:`report.warehouse`); the report
+is the dbt exposure ``segmentation_report``.
 """
 
 from .build import DEFAULT_SAMPLE_SIZE, build_report, figure_file_name

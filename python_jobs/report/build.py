@@ -1,4 +1,4 @@
-"""Build the segmentation report: query, draw, embed, write."""
+"""Build the segmentation report: run the analyses, read the publication, draw, write."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import matplotlib.pyplot as plt
 
 from . import figures as fig
 from .html import render
-from .warehouse import ReportError, load_report_data, open_warehouse, resolve_warehouse
+from .warehouse import (
+    ANALYSES,
+    ReportError,
+    load_report_data,
+    read_publication,
+    resolve_publication,
+    resolve_warehouse,
+    run_report_analyses,
+)
 
 DEFAULT_SAMPLE_SIZE = 20_000
 
@@ -27,23 +35,27 @@ def figure_file_name(figure_id: str) -> str:
 
 def build_report(
     out: Path,
-    warehouse: Path | str | None = None,
     save_figures: Path | None = None,
     sample_size: int = DEFAULT_SAMPLE_SIZE,
+    target_path: Path = Path("target"),
+    dbt_vars: str | None = None,
+    log_path: Path | None = None,
 ) -> dict[str, bytes]:
-    """Write the HTML report from the warehouse; return each figure's PNG.
+    """Write the HTML report; return each figure's PNG.
+
+    The warehouse is ``DUCKDB_PATH`` and the publication ``BI_DUCKDB_PATH``
+    (their defaults otherwise), both opened read-only.
 
     Parameters
     ----------
     out : Path
         The HTML file to write.
-    warehouse : Path or str, optional
-        The DuckDB file (default: ``DUCKDB_PATH``, else the project default),
-        opened read-only.
     save_figures : Path, optional
         Also write each figure as ``<name>.png`` into this folder.
     sample_size : int
-        At most this many customers are drawn in the PCA projection.
+        At most this many customers are drawn in the segment map.
+    target_path, dbt_vars, log_path
+        Passed to `dbt compile` for the analyses (as for `make eda`).
 
     Returns
     -------
@@ -53,14 +65,16 @@ def build_report(
     Raises
     ------
     ReportError
-        When the warehouse is missing, locked or lacks a table.
+        When the warehouse or the publication is missing, locked, lacks a
+        table or comes from another build, or an analysis fails.
     """
     started = time.perf_counter()
-    warehouse = resolve_warehouse(warehouse)
-    progress(f"reading {warehouse}")
-    with open_warehouse(warehouse) as con:
-        data = load_report_data(con, sample_size)
-    progress(f"queried the warehouse in {time.perf_counter() - started:.1f} s")
+    warehouse, publication = resolve_warehouse(), resolve_publication()
+    progress(f"compiling and running {len(ANALYSES)} analyses on {warehouse}")
+    analyses = run_report_analyses(warehouse, target_path, dbt_vars, log_path)
+    progress(f"reading the publication {publication}")
+    data = load_report_data(analyses, read_publication(publication), sample_size)
+    progress(f"read the data in {time.perf_counter() - started:.1f} s")
     style = fig.SegmentStyle.from_segments(data.segments)
     rendered: dict[str, tuple[bytes, str, str]] = {}
     with plt.rc_context(fig.THEME):

@@ -21,7 +21,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
-from .scaling import centroid_matrix, fit_pca, scale_features  # noqa: E402
 from .warehouse import FEATURE_UNITS, ReportData  # noqa: E402
 
 OUTLIER_COLOUR = "#9a9a9a"
@@ -139,13 +138,13 @@ def segment_sizes(data: ReportData, style: SegmentStyle) -> Figure:
 
 def _axis_scale(scale_row: pd.Series) -> tuple[str, dict]:
     """Log or symmetric-log scale for a skewed feature, linear otherwise."""
-    if scale_row is None or scale_row["skewness"] <= 1.0:
+    if scale_row is None or scale_row["feature_skewness"] <= 1.0:
         return "linear", {}
-    if scale_row["min_value"] >= 0 and scale_row["max_value"] <= 1:
+    if scale_row["feature_min"] >= 0 and scale_row["feature_max"] <= 1:
         return "linear", {}  # a share: its 0-1 range reads best as is
-    if scale_row["min_value"] > 0:
+    if scale_row["feature_min"] > 0:
         return "log", {}
-    linthresh = 1.0 if abs(scale_row["median_value"]) >= 1 else 0.01
+    linthresh = 1.0 if abs(scale_row["feature_median"]) >= 1 else 0.01
     return "symlog", {"linthresh": linthresh}
 
 
@@ -153,7 +152,7 @@ def feature_distributions(data: ReportData, style: SegmentStyle) -> Figure:
     """Box plots (5th-95th percentile whiskers) of every feature by segment."""
     stats = data.feature_stats
     features = list(dict.fromkeys(stats["feature"]))
-    scales = data.feature_scales.set_index("feature")
+    scales = stats.groupby("feature").first()
     columns = min(5, len(features))
     rows = int(np.ceil(len(features) / columns))
     figure, axes = plt.subplots(
@@ -172,7 +171,7 @@ def feature_distributions(data: ReportData, style: SegmentStyle) -> Figure:
                     "q3": row.p75,
                     "whislo": row.p05,
                     "whishi": row.p95,
-                    "mean": row.mean,
+                    "mean": row.mean_value,
                     "fliers": [],
                     "label": str(row.segment_id),
                 }
@@ -215,27 +214,18 @@ def feature_distributions(data: ReportData, style: SegmentStyle) -> Figure:
     return figure
 
 
-def pca_projection(data: ReportData, style: SegmentStyle) -> Figure:
-    """The customer sample on the first two principal components, with centroids."""
-    features = list(data.transform["feature"])
-    X = scale_features(data.customer_sample, data.transform)
-    centroids = centroid_matrix(data.centroids, features)
-    projection = fit_pca(X, n_components=min(2, X.shape[1]))
-    points = projection.transform(X)
-    centres = projection.transform(centroids.to_numpy())
-    if points.shape[1] == 1:  # a one-feature model: draw on a line
-        points = np.column_stack([points, np.zeros(len(points))])
-        centres = np.column_stack([centres, np.zeros(len(centres))])
-    segment_ids = data.customer_sample["segment_id"].astype(int).to_numpy()
+def segment_map(data: ReportData, style: SegmentStyle) -> Figure:
+    """Customers by recency and monetary value, log axes, coloured by segment."""
+    customers = data.customer_map
     figure, ax = plt.subplots(figsize=(9.5, 7))
     for segment_id in style.ids:
-        mask = segment_ids == segment_id
-        if not mask.any():
+        rows = customers[customers["segment_id"] == segment_id]
+        if rows.empty:
             continue
         ax.scatter(
-            points[mask, 0],
-            points[mask, 1],
-            s=6,
+            rows["recency_days"],
+            rows["monetary"],
+            s=7,
             alpha=0.35 if segment_id == 0 else 0.5,
             color=style.colours[segment_id],
             label=style.labels[segment_id],
@@ -243,19 +233,22 @@ def pca_projection(data: ReportData, style: SegmentStyle) -> Figure:
             rasterized=True,
             zorder=1 if segment_id == 0 else 2,
         )
-    for segment_id, (x, y) in zip(centroids.index.astype(int), centres, strict=True):
+    for segment in data.segments.itertuples(index=False):
+        x, y = segment.recency_days_median, segment.monetary_median
+        if pd.isna(x) or pd.isna(y):
+            continue
         ax.scatter(
             x,
             y,
             marker="X",
             s=220,
-            color=style.colours[segment_id],
+            color=style.colours[int(segment.segment_id)],
             edgecolor="black",
             linewidth=1.2,
             zorder=4,
         )
         ax.annotate(
-            str(segment_id),
+            str(int(segment.segment_id)),
             (x, y),
             xytext=(7, 7),
             textcoords="offset points",
@@ -263,13 +256,17 @@ def pca_projection(data: ReportData, style: SegmentStyle) -> Figure:
             fontweight="bold",
             zorder=5,
         )
-    ratio = list(projection.explained_variance_ratio) + [0.0, 0.0]
-    ax.set_xlabel(f"PC1 (scaled feature units; {ratio[0]:.0%} of variance)")
-    ax.set_ylabel(f"PC2 (scaled feature units; {ratio[1]:.0%} of variance)")
+    # symmetric log: recency can be 0 days and net revenue 0 or negative
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_yscale("symlog", linthresh=10)
+    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.set_xlabel("recency: days since last order (log scale)")
+    ax.set_ylabel("monetary: net revenue, currency units (log scale)")
     total = int(data.segments["customer_count"].sum())
     ax.set_title(
-        f"Customers in the model's scaled feature space: 2-D PCA of "
-        f"{len(points):,} of {total:,} customers (X = centroid)"
+        f"Segment map: recency against monetary value\n"
+        f"{len(customers):,} of {total:,} customers; X = segment median"
     )
     legend = ax.legend(
         loc="upper left",
@@ -600,12 +597,14 @@ FIGURES = {
         "skewed features are drawn on a log (or, where zero or negative values occur, "
         "symmetric-log) axis.",
     ),
-    "fig-pca-projection": (
-        pca_projection,
-        "Customers in the model's scaled feature space (the transform of segment_centroids, "
-        "as in SQL scoring) projected on their first two principal components; a fixed "
-        "sample (by hash of customer id) of at most --sample-size customers, default 20,000, "
-        "coloured by segment. X marks each centroid.",
+    "fig-segment-map": (
+        segment_map,
+        "Each customer's recency (days since the last order) against monetary value (net "
+        "revenue), both on symmetric-log axes, coloured by segment, from the published "
+        "customer_segments and customer_features; a fixed random sample of at most "
+        "--sample-size customers, default 20,000. X marks each segment's median "
+        "(segment_profiles). Two of the model's features only: segments that overlap here "
+        "differ in the others (see the feature distributions).",
     ),
     "fig-model-selection": (
         model_selection,

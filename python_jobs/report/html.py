@@ -44,6 +44,11 @@ def _number(value, digits: int = 3) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _day(value) -> str:
+    """A date (pandas reads SQL dates as midnight timestamps) as YYYY-MM-DD."""
+    return escape(str(pd.Timestamp(value).date()))
+
+
 def _hex(colour: tuple) -> str:
     return "#" + "".join(f"{round(channel * 255):02x}" for channel in colour[:3])
 
@@ -62,10 +67,10 @@ def summary_section(data: ReportData) -> str:
             [
                 (
                     "Period",
-                    f"{escape(str(period['first_purchase_date']))} to "
-                    f"{escape(str(period['last_purchase_date']))} (first to last purchase)",
+                    f"{_day(period['first_purchase_date'])} to "
+                    f"{_day(period['last_purchase_date'])} (first to last purchase)",
                 ),
-                ("Features measured as of", escape(str(period["as_of_date"]))),
+                ("Features measured as of", _day(period["as_of_date"])),
                 ("Customers segmented", _number(int(period["customer_count"]))),
                 ("Net revenue of these customers", _number(period["net_revenue"], 2)),
                 (
@@ -103,10 +108,12 @@ def model_section(data: ReportData) -> str:
         f'<tr><th>{escape(name)}</th><td class="number">{_number(value)}</td></tr>'
         for name, value in metric_rows
     )
+    features = data.features
+    used = features[features["is_used"]]["feature"]
     dropped = (
         "; ".join(
-            f"{escape(item['feature'])} ({escape(item['reason'])})"
-            for item in model["features_dropped"]
+            f"{escape(row.feature)} ({escape(row.drop_reason or '')})"
+            for row in features[~features["is_used"]].itertuples(index=False)
         )
         or "none"
     )
@@ -134,7 +141,7 @@ def model_section(data: ReportData) -> str:
                     f"{len(candidates)} fitted, {eligible} eligible "
                     f"(algorithms: {escape(', '.join(sorted(candidates['algorithm'].unique())))})",
                 ),
-                ("Features used", escape(", ".join(model["features_used"]))),
+                ("Features used", escape(", ".join(used))),
                 ("Features dropped", dropped),
                 (
                     "Model version",
@@ -145,7 +152,7 @@ def model_section(data: ReportData) -> str:
             ]
         )
         + f'<table id="table-chosen-metrics"><tbody>{metrics}</tbody></table>'
-        + "<p><strong>Selection rule</strong> (segmentation_models.selection_rule):</p>"
+        + "<p><strong>Selection rule</strong> (the registry's selection_rule):</p>"
         + f"<blockquote>{escape(model['selection_rule'] or '')}</blockquote>"
         + note
         + "</section>"
@@ -219,11 +226,12 @@ def render(
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = [
         "<h1>Customer segmentation report</h1>",
-        f'<p class="meta">Generated {generated} from the warehouse; model '
+        f'<p class="meta">Generated {generated} from the analyses and the BI '
+        f"publication {escape(str(data.publication['publication_version']))}; model "
         f"{escape(data.model['model_version'])} ({escape(data.model['algorithm'])}, "
         f"{data.model['n_segments']} segments). Data from "
-        f"{escape(str(data.period['first_purchase_date']))} to "
-        f"{escape(str(data.period['last_purchase_date']))}.</p>",
+        f"{_day(data.period['first_purchase_date'])} to "
+        f"{_day(data.period['last_purchase_date'])}.</p>",
         summary_section(data),
         model_section(data),
         personas_table(data, colours),

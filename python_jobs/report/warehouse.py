@@ -1,8 +1,18 @@
-"""Read what the report shows from the warehouse: small, aggregated frames.
+"""What the report shows: the results of analyses/ and the published tables.
 
-Every query aggregates in DuckDB and returns at most a few thousand rows,
-except the customer sample for the PCA plot, which is capped by
-``sample_size``. Transaction lines never leave the warehouse.
+The report keeps no SQL of its own. Its figures come from two places:
+
+- the analyses it names in :data:`ANALYSES` (files under ``analyses/``),
+  compiled by dbt so that every ``ref()`` resolves, and run on the
+  warehouse (``DUCKDB_PATH``) opened read-only, as `make eda` runs them;
+- the tables BI reads, from the publication (``BI_DUCKDB_PATH``, default
+  ``published/segments.duckdb``) opened read-only: the segment profiles
+  and personas, and the customers' segment, recency and monetary value.
+
+Both come from the same build: the report checks that the publication's
+model version is the warehouse's latest model. Every analysis aggregates in
+the warehouse; only the customer map reads one row per customer, and draws
+at most ``sample_size`` of them. Transaction lines never leave the warehouse.
 """
 
 from __future__ import annotations
@@ -14,8 +24,36 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from run_analyses import (
+    AnalysisError,
+    compile_analyses,
+    open_read_only,
+    resolve_warehouse,
+    run_compiled,
+)
 
-DEFAULT_WAREHOUSE = "warehouse/segmentation.duckdb"
+DEFAULT_PUBLICATION = "published/segments.duckdb"
+
+#: The analyses the report runs, each file's name (under analyses/).
+ANALYSES = (
+    "report_data_period",
+    "report_model",
+    "report_model_features",
+    "report_model_candidates",
+    "report_segment_stability",
+    "report_segment_feature_distributions",
+    "rfm_score_grid",
+    "cohort_retention",
+    "segment_revenue_by_month",
+)
+
+#: The published tables the report reads, and the columns it reads of each.
+PUBLISHED_COLUMNS = {
+    "publication_info": ("table_name", "publication_version", "model_version"),
+    "segment_profiles": None,  # every column: sizes, personas, medians, z-scores
+    "customer_segments": ("customer_id", "segment_id"),
+    "customer_features": ("customer_id", "recency_days", "monetary"),
+}
 
 #: Units of each customer feature, for axis labels.
 FEATURE_UNITS = {
@@ -31,14 +69,8 @@ FEATURE_UNITS = {
     "weekend_order_share": "share of orders",
 }
 
-_LATEST_MODEL = """
-    select *
-    from segmentation_models
-    qualify row_number() over (order by trained_at desc, model_version) = 1
-"""
 
-
-class ReportError(Exception):
+class ReportError(AnalysisError):
     """A failure to report in one paragraph, without a traceback."""
 
 
@@ -47,402 +79,168 @@ class ReportData:
     """Everything the report draws, as small frames and plain values."""
 
     model: dict
+    features: pd.DataFrame
     selected_candidate: dict
     candidates: pd.DataFrame
     segments: pd.DataFrame
     period: dict
+    publication: dict
     feature_stats: pd.DataFrame
-    feature_scales: pd.DataFrame
-    customer_sample: pd.DataFrame
-    transform: pd.DataFrame
-    centroids: pd.DataFrame
+    customer_map: pd.DataFrame
     persona_z_scores: pd.DataFrame
     rfm_grid: pd.DataFrame
     cohort_retention: pd.DataFrame
     segment_revenue_by_month: pd.DataFrame
 
 
-def resolve_warehouse(path: str | os.PathLike | None = None) -> Path:
-    """Return the warehouse file (argument, else ``DUCKDB_PATH``, else default).
+def resolve_publication(path: str | os.PathLike | None = None) -> Path:
+    """Return the publication file: ``path``, else ``BI_DUCKDB_PATH``, else default.
 
     Raises
     ------
     ReportError
-        When the file does not exist yet.
+        When no publication exists there yet.
     """
-    warehouse = Path(path or os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
-    warehouse = warehouse if warehouse.is_absolute() else Path.cwd() / warehouse
-    if not warehouse.is_file():
+    publication = Path(path or os.environ.get("BI_DUCKDB_PATH") or DEFAULT_PUBLICATION)
+    if not publication.is_absolute():
+        publication = (Path.cwd() / publication).resolve()
+    if not publication.is_file():
         raise ReportError(
-            f"No warehouse at {warehouse}: the report is drawn from the tables "
-            "that `dbt build` makes, so there is nothing to report on yet. Run "
-            "`make run` first, or point DUCKDB_PATH at a built warehouse file."
+            f"No BI publication at {publication}: the report draws the segments "
+            "from the tables BI reads, which a successful `dbt build` publishes. "
+            "Run `make run` (a build with the var publish_for_bi left on), or "
+            "point BI_DUCKDB_PATH at the publication."
         )
-    return warehouse
+    return publication
 
 
-def open_warehouse(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only with the profile's thread and memory caps."""
-    config = {
-        "threads": int(os.environ.get("DUCKDB_THREADS", "2")),
-        "memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "4GB"),
-    }
-    try:
-        return duckdb.connect(str(warehouse), read_only=True, config=config)
-    except duckdb.Error as error:
-        raise ReportError(
-            f"Could not open the warehouse {warehouse} read-only: "
-            f"{str(error).splitlines()[0]} If a dbt build is writing to it, "
-            "wait for the build to finish and run again."
-        ) from None
-
-
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pd.DataFrame:
-    try:
-        return con.execute(sql, params or []).df()
-    except duckdb.CatalogException as error:
-        raise ReportError(
-            "The warehouse lacks a table the report reads "
-            f"({' '.join(str(error).split())}). Build the whole project first "
-            "(`make run`, or `dbt build` without --select)."
-        ) from None
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
-    """Rows as plain Python dicts (lists stay lists, nulls are None)."""
-    try:
-        cursor = con.execute(sql, params or [])
-    except duckdb.CatalogException as error:
-        raise ReportError(
-            "The warehouse lacks a table the report reads "
-            f"({' '.join(str(error).split())}). Build the whole project first "
-            "(`make run`, or `dbt build` without --select)."
-        ) from None
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def read_model(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict, pd.DataFrame]:
-    """The latest model, its selected candidate and every candidate."""
-    model_rows = _rows(
-        con,
-        f"""
-        select
-            model_version, trained_at, training_cutoff_date, training_customers,
-            settings_json, algorithm, parameters_json, n_segments,
-            has_outlier_segment, selection_rule, selection_fallback,
-            selection_note, features_used, features_dropped
-        from ({_LATEST_MODEL})
-        """,
-    )
-    if not model_rows:
-        raise ReportError(
-            "segmentation_models is empty: no model has been fitted. Run "
-            "`make run` (or `dbt build`) on data with customers first."
-        )
-    model = model_rows[0]
-    model["settings"] = json.loads(model.pop("settings_json") or "{}")
-    model["features_used"] = list(model["features_used"] or [])
-    model["features_dropped"] = [dict(item) for item in model["features_dropped"] or []]
-    candidates = _frame(
-        con,
-        """
-        select
-            candidate_id, algorithm, parameters_json, k, silhouette, davies_bouldin,
-            calinski_harabasz, inertia, smallest_segment_share, noise_share,
-            stability_ari, is_eligible, is_selected, rejection_reason
-        from segmentation_model_evaluation
-        where model_version = ?
-        order by algorithm, k, candidate_id
-        """,
-        [model["model_version"]],
-    )
-    selected = [
-        {key: (None if pd.isna(value) else value) for key, value in row.items()}
-        for row in candidates[candidates["is_selected"]].to_dict("records")
-    ]
-    return model, (selected[0] if selected else {}), candidates
-
-
-def read_segments(con: duckdb.DuckDBPyConnection, model_version: str) -> pd.DataFrame:
-    """One row per segment of the model: persona, size, revenue, stability."""
-    return _frame(
-        con,
-        f"""
-        with stability as (
-            select unnest(segments, recursive := true)
-            from ({_LATEST_MODEL})
-        )
-        select
-            personas.segment_id,
-            personas.segment_name,
-            personas.persona_key,
-            personas.persona_description,
-            personas.suggested_action,
-            coalesce(profiles.customer_count, 0) as customer_count,
-            coalesce(profiles.customer_share, 0) as customer_share,
-            coalesce(profiles.revenue, 0) as revenue,
-            coalesce(profiles.revenue_share, 0) as revenue_share,
-            stability.jaccard_stability,
-            coalesce(stability.is_unstable, false) as is_unstable
-        from segment_personas as personas
-        left join segment_profiles as profiles
-            on personas.segment_id = profiles.segment_id
-        left join stability
-            on personas.segment_id = stability.segment_id
-        where personas.model_version = ?
-        order by personas.segment_id
-        """,
-        [model_version],
-    )
-
-
-def read_period(con: duckdb.DuckDBPyConnection) -> dict:
-    """The data period and the line and customer counts behind it."""
-    period = _rows(
-        con,
-        """
-        select
-            min(first_purchase_date) as first_purchase_date,
-            max(last_purchase_date) as last_purchase_date,
-            max(as_of_date) as as_of_date,
-            count(*) as customer_count,
-            sum(monetary) as net_revenue
-        from customer_features
-        """,
-    )[0]
-    loads = _rows(
-        con,
-        """
-        select
-            count(*) as file_count,
-            coalesce(sum(lines_read), 0) as lines_read,
-            coalesce(sum(lines_staged), 0) as lines_staged,
-            coalesce(sum(lines_rejected), 0) as lines_rejected
-        from source_file_loads
-        """,
-    )[0]
-    return {**period, **loads}
-
-
-def customer_feature_names(con: duckdb.DuckDBPyConnection, model: dict) -> list[str]:
-    """The features the model considered that customer_features holds."""
-    columns = set(_frame(con, "describe customer_features")["column_name"])
-    wanted = model["settings"].get("features") or model["features_used"]
-    return [feature for feature in wanted if feature in columns]
-
-
-def read_feature_stats(
-    con: duckdb.DuckDBPyConnection, features: list[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Box-plot statistics of each feature per segment, and each feature's shape.
+def run_report_analyses(
+    warehouse: Path,
+    target_path: Path,
+    dbt_vars: str | None = None,
+    log_path: Path | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Compile the report's analyses with dbt and run them on the warehouse.
 
     Returns
     -------
-    stats : DataFrame
-        segment_id, feature, customer_count, p05, p25, p50, p75, p95, mean.
-    scales : DataFrame
-        feature, min_value, max_value, median_value, skewness over all customers.
+    dict
+        Analysis name -> its result.
     """
-    casts = ", ".join(f"cast(features.{name} as double) as {name}" for name in features)
-    long_values = f"""
-        unpivot (
-            select segments.segment_id, {casts}
-            from customer_segments as segments
-            inner join customer_features as features
-                on segments.customer_id = features.customer_id
+    compiled = compile_analyses(warehouse, target_path, dbt_vars, log_path, ANALYSES)
+    with open_read_only(warehouse) as con:
+        return {analysis.name: run_compiled(con, analysis) for analysis in compiled}
+
+
+def read_publication(publication: Path) -> dict[str, pd.DataFrame]:
+    """The published tables of :data:`PUBLISHED_COLUMNS`, whole or by column."""
+    frames = {}
+    with open_read_only(publication) as con:
+        for table, columns in PUBLISHED_COLUMNS.items():
+            try:
+                relation = con.table(table)
+                frames[table] = (
+                    relation.select(*columns) if columns else relation
+                ).df()
+            except duckdb.CatalogException as error:
+                raise ReportError(
+                    f"The publication {publication} lacks what the report reads "
+                    f"({' '.join(str(error).split())}): it was written by another "
+                    "version of the project. Run `make run` to publish again."
+                ) from None
+    return frames
+
+
+def _nulls_to_none(row: dict) -> dict:
+    return {key: (None if pd.isna(value) else value) for key, value in row.items()}
+
+
+def _one_row(frames: dict[str, pd.DataFrame], name: str, what: str) -> dict:
+    frame = frames[name]
+    if frame.empty:
+        raise ReportError(
+            f"The analysis {name} found no rows: {what}. Run `make run` (or "
+            "`dbt build`) on data with customers first."
         )
-        on {", ".join(features)}
-        into name feature value feature_value
+    return _nulls_to_none(frame.iloc[0].to_dict())
+
+
+def _customer_map(published: dict[str, pd.DataFrame], sample_size: int):
+    """Segment, recency and monetary value of at most ``sample_size`` customers.
+
+    The sample is drawn with a fixed seed: the same customers on every run
+    of the same publication.
     """
-    stats = _frame(
-        con,
-        f"""
-        select
-            segment_id,
-            feature,
-            count(feature_value) as customer_count,
-            quantile_cont(feature_value, 0.05) as p05,
-            quantile_cont(feature_value, 0.25) as p25,
-            quantile_cont(feature_value, 0.5) as p50,
-            quantile_cont(feature_value, 0.75) as p75,
-            quantile_cont(feature_value, 0.95) as p95,
-            avg(feature_value) as mean
-        from ({long_values})
-        group by segment_id, feature
-        order by feature, segment_id
-        """,
+    customers = published["customer_segments"].merge(
+        published["customer_features"], on="customer_id", how="inner"
     )
-    scales = _frame(
-        con,
-        f"""
-        select
-            feature,
-            min(feature_value) as min_value,
-            max(feature_value) as max_value,
-            median(feature_value) as median_value,
-            coalesce(skewness(feature_value), 0) as skewness
-        from ({long_values})
-        group by feature
-        """,
-    )
-    return stats, scales
+    if len(customers) > sample_size:
+        customers = customers.sample(n=sample_size, random_state=0)
+    return customers.reset_index(drop=True)
 
 
-def read_model_space(
-    con: duckdb.DuckDBPyConnection, sample_size: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The transform, the centroids and a sample of customers' raw features.
+def load_report_data(
+    analyses: dict[str, pd.DataFrame],
+    published: dict[str, pd.DataFrame],
+    sample_size: int,
+) -> ReportData:
+    """Put the analyses' results and the published tables together.
 
-    The sample is the ``sample_size`` customers with the smallest hash of
-    their id: the same customers on every run, spread over all segments.
+    Raises
+    ------
+    ReportError
+        When no model was fitted, or the publication is not the warehouse's
+        latest model (a build that failed after publishing, or the two files
+        from different builds).
     """
-    transform = _frame(
-        con,
-        """
-        select distinct
-            feature, feature_position, impute_value, log_transform, clip_low,
-            clip_high, center, scale, quantile_knots
-        from segment_centroids
-        order by feature_position
-        """,
-    )
-    centroids = _frame(
-        con,
-        """
-        select segment_id, feature, centroid_scaled
-        from segment_centroids
-        order by segment_id, feature_position
-        """,
-    )
-    features = list(transform["feature"])
-    columns = ", ".join(
-        f"cast(features.{name} as double) as {name}" for name in features
-    )
-    sample = _frame(
-        con,
-        f"""
-        select
-            segments.customer_id,
-            segments.segment_id,
-            segments.distance_to_centroid,
-            {columns}
-        from customer_segments as segments
-        inner join customer_features as features
-            on segments.customer_id = features.customer_id
-        order by hash(segments.customer_id), segments.customer_id
-        limit ?
-        """,
-        [int(sample_size)],
-    )
-    return transform, centroids, sample
-
-
-def read_persona_z_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Each segment's centroid z-scores, one column per persona feature."""
-    frame = _frame(con, "select * from segment_personas order by segment_id")
-    z_columns = [column for column in frame.columns if column.endswith("_z")]
-    frame = frame.dropna(subset=z_columns, how="all")
-    return frame[["segment_id", *z_columns]]
-
-
-def read_rfm_grid(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Customers and net revenue per recency score x frequency score cell."""
-    return _frame(
-        con,
-        """
-        select
-            recency_score,
-            frequency_score,
-            count(*) as customer_count,
-            sum(monetary) as revenue,
-            any_value(rfm_segment) as rfm_segment
-        from customer_features
-        group by recency_score, frequency_score
-        order by recency_score, frequency_score
-        """,
-    )
-
-
-def read_cohort_retention(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Share of each monthly first-purchase cohort buying again, by month."""
-    return _frame(
-        con,
-        """
-        with customer_months as (
-            select distinct
-                customer_id,
-                cast(date_trunc('month', invoice_date) as date) as activity_month
-            from int_invoices_aggregated_from_lines
-            where is_sale and customer_id is not null
-        ),
-
-        cohorts as (
-            select customer_id, min(activity_month) as cohort_month
-            from customer_months
-            group by customer_id
+    model = _one_row(analyses, "report_model", "no segmentation model was fitted")
+    model["settings"] = json.loads(model.pop("settings_json") or "{}")
+    info = published["publication_info"]
+    published_versions = set(info["model_version"].dropna())
+    if published_versions != {model["model_version"]}:
+        raise ReportError(
+            f"The publication holds model {', '.join(sorted(published_versions)) or 'none'} "
+            f"but the warehouse's latest model is {model['model_version']}: the two "
+            "files come from different builds. Run `make run` so that both are "
+            "written by the same build, or point DUCKDB_PATH and BI_DUCKDB_PATH "
+            "at one build's files."
         )
-
-        select
-            cohorts.cohort_month,
-            date_diff('month', cohorts.cohort_month, customer_months.activity_month)
-                as months_since_first,
-            count(*) as active_customer_count,
-            count(*) / any_value(cohort_sizes.cohort_customer_count) as retention,
-            any_value(cohort_sizes.cohort_customer_count) as cohort_customer_count
-        from customer_months
-        inner join cohorts
-            on customer_months.customer_id = cohorts.customer_id
-        inner join (
-            select cohort_month, count(*) as cohort_customer_count
-            from cohorts
-            group by cohort_month
-        ) as cohort_sizes
-            on cohorts.cohort_month = cohort_sizes.cohort_month
-        group by cohorts.cohort_month, months_since_first
-        order by cohorts.cohort_month, months_since_first
-        """,
+    candidates = analyses["report_model_candidates"]
+    selected = candidates[candidates["is_selected"]].to_dict("records")
+    profiles = published["segment_profiles"].sort_values("segment_id")
+    segments = profiles.merge(
+        analyses["report_segment_stability"], on="segment_id", how="left"
     )
-
-
-def read_segment_revenue_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Net revenue per month of each segment's (current) customers."""
-    return _frame(
-        con,
-        """
-        select
-            cast(date_trunc('month', invoices.invoice_date) as date) as revenue_month,
-            segments.segment_id,
-            sum(invoices.product_sales_amount) - sum(invoices.product_returns_amount)
-                as net_revenue
-        from int_invoices_aggregated_from_lines as invoices
-        inner join customer_segments as segments
-            on invoices.customer_id = segments.customer_id
-        group by revenue_month, segments.segment_id
-        order by revenue_month, segments.segment_id
-        """,
-    )
-
-
-def load_report_data(con: duckdb.DuckDBPyConnection, sample_size: int) -> ReportData:
-    """Run every query of the report."""
-    model, selected, candidates = read_model(con)
-    features = customer_feature_names(con, model)
-    feature_stats, feature_scales = read_feature_stats(con, features)
-    transform, centroids, sample = read_model_space(con, sample_size)
+    segments["is_unstable"] = segments["is_unstable"].fillna(False).astype(bool)
+    z_columns = [column for column in profiles.columns if column.endswith("_z")]
+    z_scores = profiles[["segment_id", *z_columns]].dropna(axis=1, how="all")
+    z_scores = z_scores.dropna(subset=z_scores.columns[1:], how="all")
     return ReportData(
         model=model,
-        selected_candidate=selected,
+        features=analyses["report_model_features"],
+        selected_candidate=_nulls_to_none(selected[0]) if selected else {},
         candidates=candidates,
-        segments=read_segments(con, model["model_version"]),
-        period=read_period(con),
-        feature_stats=feature_stats,
-        feature_scales=feature_scales,
-        customer_sample=sample,
-        transform=transform,
-        centroids=centroids,
-        persona_z_scores=read_persona_z_scores(con),
-        rfm_grid=read_rfm_grid(con),
-        cohort_retention=read_cohort_retention(con),
-        segment_revenue_by_month=read_segment_revenue_by_month(con),
+        segments=segments.reset_index(drop=True),
+        period=_one_row(analyses, "report_data_period", "no customers"),
+        publication=_nulls_to_none(info.iloc[0].to_dict()),
+        feature_stats=analyses["report_segment_feature_distributions"],
+        customer_map=_customer_map(published, sample_size),
+        persona_z_scores=z_scores,
+        rfm_grid=analyses["rfm_score_grid"],
+        cohort_retention=analyses["cohort_retention"],
+        segment_revenue_by_month=analyses["segment_revenue_by_month"],
     )
+
+
+__all__ = [
+    "ANALYSES",
+    "FEATURE_UNITS",
+    "PUBLISHED_COLUMNS",
+    "ReportData",
+    "ReportError",
+    "load_report_data",
+    "read_publication",
+    "resolve_publication",
+    "resolve_warehouse",
+    "run_report_analyses",
+]

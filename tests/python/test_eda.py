@@ -84,7 +84,9 @@ def eda(warehouse, tmp_path_factory):
 
 def read(eda, name: str) -> pd.DataFrame:
     _, out = eda
-    folder = "bi" if name.startswith("bi_") else "eda"
+    folder = next(
+        (prefix for prefix in ("bi", "report") if name.startswith(f"{prefix}_")), "eda"
+    )
     return pd.read_csv(out / folder / f"{name}.csv")
 
 
@@ -112,7 +114,8 @@ def test_make_eda_writes_one_csv_per_analysis(eda):
 def test_analyses_use_ref_not_table_names():
     for path in ANALYSES:
         sql = path.read_text()
-        assert "{{ ref(" in sql, path
+        # ref() itself, or the macro that refs the latest registered model
+        assert "{{ ref(" in sql or "{{ latest_registered_model() }}" in sql, path
         assert sql.lstrip().startswith(("{#", "--")), f"{path} has no header comment"
         assert "main." not in sql, path
 
@@ -370,20 +373,119 @@ def test_bi_queries(eda, warehouse):
             }[by_segment, by_rfm]
         )
 
-    monthly = read(eda, "bi_segment_revenue_by_month")
-    assert set(monthly.columns) == {"revenue_month", "segment_name", "net_revenue"}
-    assert monthly["net_revenue"].sum() == pytest.approx(
-        scalar(run, "select sum(monetary) from customer_features"), abs=0.01 * customers
+
+def test_rfm_score_grid_adds_up(eda, warehouse):
+    run, _ = warehouse
+    customers, monetary = run.query(
+        "select count(*), sum(monetary) from customer_features"
+    )[0]
+    grid = read(eda, "rfm_score_grid")
+    assert not grid.duplicated(["recency_score", "frequency_score"]).any()
+    assert grid[["recency_score", "frequency_score"]].stack().between(1, 5).all()
+    assert grid["customer_count"].sum() == customers
+    assert grid["revenue"].sum() == pytest.approx(monetary, abs=0.01 * len(grid))
+    champions = scalar(
+        run,
+        "select count(*) from customer_features "
+        "where recency_score = 5 and frequency_score = 5",
+    )
+    top = grid[(grid["recency_score"] == 5) & (grid["frequency_score"] == 5)]
+    assert top["customer_count"].sum() == champions
+
+
+def test_report_analyses_describe_the_latest_model(eda, warehouse):
+    run, _ = warehouse
+    model = read(eda, "report_model")
+    assert len(model) == 1
+    version, n_segments, cutoff = run.query(
+        "select model_version, n_segments, training_cutoff_date from "
+        "segmentation_models order by trained_at desc, model_version limit 1"
+    )[0]
+    assert model.loc[0, "model_version"] == version
+    assert model.loc[0, "n_segments"] == n_segments
+    assert model.loc[0, "training_cutoff_date"] == str(cutoff)
+
+    candidates = read(eda, "report_model_candidates")
+    assert candidates["is_selected"].sum() == 1
+    assert candidates[candidates["is_selected"]]["is_eligible"].all() or bool(
+        model.loc[0, "selection_fallback"]
+    )
+
+    features = read(eda, "report_model_features")
+    assert features["feature"].is_unique
+    used = features[features["is_used"]].sort_values("feature_position")
+    centroid_features = [
+        row[0]
+        for row in run.query(
+            "select feature from segment_centroids "
+            "group by feature order by min(feature_position)"
+        )
+    ]
+    assert list(used["feature"]) == centroid_features
+    assert features[~features["is_used"]]["drop_reason"].str.len().gt(0).all()
+
+    stability = read(eda, "report_segment_stability")
+    segments = {row[0] for row in run.query("select segment_id from segment_personas")}
+    assert set(stability["segment_id"]) <= segments
+    assert stability["jaccard_stability"].dropna().between(0, 1).all()
+
+
+def test_report_feature_distributions_and_period(eda, warehouse):
+    run, _ = warehouse
+    stats = read(eda, "report_segment_feature_distributions")
+    # a feature without values in a segment (days between orders of one-order
+    # customers) has no quantiles
+    assert stats[stats["customer_count"] == 0]["p50"].isna().all()
+    stats = stats[stats["customer_count"] > 0]
+    quantiles = stats[["p05", "p25", "p50", "p75", "p95"]].to_numpy()
+    assert (quantiles[:, 1:] >= quantiles[:, :-1] - 1e-9).all()
+    assert (stats["feature_min"] <= stats["p05"] + 1e-9).all()
+    assert (stats["p95"] <= stats["feature_max"] + 1e-9).all()
+    recency = stats[stats["feature"] == "recency_days"]
+    counts = dict(
+        run.query("select segment_id, count(*) from customer_segments group by 1")
+    )
+    assert dict(zip(recency["segment_id"], recency["customer_count"], strict=True)) == (
+        counts
+    )
+    segment_1 = recency[recency["segment_id"] == min(counts)].iloc[0]
+    median = scalar(
+        run,
+        "select median(features.recency_days) from customer_features as features "
+        "inner join customer_segments as segments using (customer_id) "
+        f"where segments.segment_id = {min(counts)}",
+    )
+    assert segment_1.p50 == pytest.approx(median)
+    # skewness by its definition, over all customers
+    values = pd.DataFrame(
+        run.query("select monetary from customer_features"), columns=["monetary"]
+    )["monetary"].astype(float)
+    skewness = ((values - values.mean()) ** 3).mean() / values.std(ddof=0) ** 3
+    monetary = stats[stats["feature"] == "monetary"].iloc[0]
+    assert monetary.feature_skewness == pytest.approx(skewness, rel=1e-6)
+
+    period = read(eda, "report_data_period")
+    assert len(period) == 1
+    lines_read, files = run.query(
+        "select sum(lines_read), count(*) from source_file_loads"
+    )[0]
+    assert period.loc[0, "lines_read"] == lines_read
+    assert period.loc[0, "file_count"] == files
+    assert period.loc[0, "lines_staged"] + period.loc[0, "lines_rejected"] == lines_read
+    assert period.loc[0, "customer_count"] == scalar(
+        run, "select count(*) from customer_features"
     )
 
 
-def test_missing_warehouse_is_one_clear_paragraph(tmp_path):
+@pytest.mark.parametrize("script", ["run_analyses.py", "make_report.py"])
+def test_missing_warehouse_is_one_clear_paragraph(script, tmp_path):
+    """`make eda` and `make report` (which shares the check) stop in one paragraph."""
     done = subprocess.run(
         [
             sys.executable,
-            str(PROJECT_ROOT / "python_jobs" / "run_analyses.py"),
+            str(PROJECT_ROOT / "python_jobs" / script),
             "--out",
-            str(tmp_path),
+            str(tmp_path / "out"),
         ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DUCKDB_PATH": str(tmp_path / "absent.duckdb")},
@@ -394,6 +496,7 @@ def test_missing_warehouse_is_one_clear_paragraph(tmp_path):
     assert "make run" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "absent.duckdb").exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_failing_analysis_is_named(warehouse, tmp_path, capsys):

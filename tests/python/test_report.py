@@ -1,17 +1,19 @@
 """The HTML segmentation report (`make report`, make_report.py).
 
-Runs the command once on the session's generated warehouse (built by
-test_eda.py's :func:`session_warehouse`) and checks the page: every figure
-is an embedded, decodable PNG of a sensible size with a caption, the
-personas table lists every segment, and the text names the period and the
-model. The scaling that places customers in the PCA figure is checked
-against the distances SQL scoring wrote.
+Runs the command once on the session's generated warehouse and its BI
+publication (built by test_eda.py's :func:`session_warehouse`) and checks
+the page: every figure is an embedded, decodable PNG of a sensible size
+with a caption, the personas table lists every segment, and the text names
+the period and the model. Also: the report keeps no SQL of its own, its
+exposure lists everything it reads, and a publication from another build
+is refused.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import re
 import subprocess
@@ -19,19 +21,25 @@ import sys
 from html import unescape
 
 import matplotlib.image
-import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from pipeline import PROJECT_ROOT
 from report.figures import OUTLIER_COLOUR, SegmentStyle
-from report.scaling import centroid_matrix, fit_pca, scale_features
-from report.warehouse import open_warehouse, read_model_space
+from report.warehouse import (
+    ANALYSES,
+    PUBLISHED_COLUMNS,
+    ReportError,
+    load_report_data,
+    read_publication,
+    run_report_analyses,
+)
 from test_eda import session_warehouse
 
 FIGURE_IDS = (
     "fig-segment-sizes",
     "fig-feature-distributions",
-    "fig-pca-projection",
+    "fig-segment-map",
     "fig-model-selection",
     "fig-stability",
     "fig-persona-heatmap",
@@ -43,14 +51,24 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    run, _ = session_warehouse(tmp_path_factory)
-    return run
+def built(tmp_path_factory):
+    return session_warehouse(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def report(warehouse, tmp_path_factory):
+def warehouse(built):
+    return built[0]
+
+
+def publication_of(warehouse) -> str:
+    """The publication the session's build wrote (pipeline.dbt's BI_DUCKDB_PATH)."""
+    return str(warehouse.warehouse.parent / "published" / "segments.duckdb")
+
+
+@pytest.fixture(scope="module")
+def report(built, tmp_path_factory):
     """Run `make report`'s command; return (process, html text, figures dir)."""
+    warehouse, variables = built
     work = tmp_path_factory.mktemp("report")
     out = work / "segmentation_report.html"
     figures = work / "figures"
@@ -62,14 +80,35 @@ def report(warehouse, tmp_path_factory):
             str(out),
             "--save-figures",
             str(figures),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            "--vars",
+            json.dumps(variables),
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DUCKDB_PATH": str(warehouse.warehouse)},
+        env={
+            **os.environ,
+            "DUCKDB_PATH": str(warehouse.warehouse),
+            "BI_DUCKDB_PATH": publication_of(warehouse),
+        },
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return done, out.read_text(encoding="utf-8"), figures
+    return done, out.read_text(encoding="utf-8"), figures, work / "target"
+
+
+@pytest.fixture(scope="module")
+def inputs(built, tmp_path_factory):
+    """The report's analyses (run in-process) and published tables."""
+    warehouse, variables = built
+    work = tmp_path_factory.mktemp("report_inputs")
+    analyses = run_report_analyses(
+        warehouse.warehouse, work / "target", json.dumps(variables), work / "logs"
+    )
+    return analyses, read_publication(publication_of(warehouse))
 
 
 def figure_element(html: str, figure_id: str) -> str:
@@ -88,7 +127,7 @@ def embedded_png(element: str) -> bytes:
 
 @pytest.mark.parametrize("figure_id", FIGURE_IDS)
 def test_every_figure_is_an_embedded_png_with_a_caption(report, figure_id):
-    _, html, _ = report
+    _, html, _, _ = report
     element = figure_element(html, figure_id)
     png = embedded_png(element)
     assert png.startswith(PNG_SIGNATURE)
@@ -103,7 +142,7 @@ def test_every_figure_is_an_embedded_png_with_a_caption(report, figure_id):
 
 
 def test_each_figure_id_appears_once_and_in_order(report):
-    _, html, _ = report
+    _, html, _, _ = report
     positions = [html.find(f'id="{figure_id}"') for figure_id in FIGURE_IDS]
     assert all(position > 0 for position in positions)
     assert positions == sorted(positions)
@@ -112,14 +151,14 @@ def test_each_figure_id_appears_once_and_in_order(report):
 
 
 def test_report_is_self_contained(report):
-    _, html, _ = report
+    _, html, _, _ = report
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<script" not in html and "<link" not in html
 
 
 def test_saved_figures_match_the_embedded_ones(report):
-    _, html, figures = report
+    _, html, figures, _ = report
     saved = sorted(path.name for path in figures.glob("*.png"))
     assert len(saved) == len(FIGURE_IDS)
     png = (figures / "segment_sizes.png").read_bytes()
@@ -127,7 +166,7 @@ def test_saved_figures_match_the_embedded_ones(report):
 
 
 def test_personas_table_lists_every_segment(report, warehouse):
-    _, html, _ = report
+    _, html, _, _ = report
     table = re.search(r'<table id="table-personas">(.*?)</table>', html, re.DOTALL)
     assert table
     rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.DOTALL)
@@ -146,7 +185,7 @@ def test_personas_table_lists_every_segment(report, warehouse):
 
 
 def test_report_names_the_period_and_the_model(report, warehouse):
-    done, html, _ = report
+    done, html, _, _ = report
     text = unescape(html)
     first, last = warehouse.query(
         "select min(first_purchase_date), max(last_purchase_date) from customer_features"
@@ -164,28 +203,77 @@ def test_report_names_the_period_and_the_model(report, warehouse):
         "select silhouette from segmentation_model_evaluation where is_selected"
     )[0][0]
     assert f"{silhouette:.3f}" in text
-    assert "report: drew fig-pca-projection" in done.stderr
+    assert "report: drew fig-segment-map" in done.stderr
 
 
-def test_scaling_matches_the_sql_scoring(warehouse):
-    with open_warehouse(warehouse.warehouse) as con:
-        transform, centroids, sample = read_model_space(con, sample_size=500)
-    assert len(sample) == 500
-    X = scale_features(sample, transform)
-    C = centroid_matrix(centroids, list(transform["feature"])).to_numpy()
-    nearest = np.sqrt(((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
-    assert nearest == pytest.approx(sample["distance_to_centroid"].to_numpy(), abs=1e-5)
+def test_segment_map_draws_published_customers(inputs, warehouse):
+    analyses, published = inputs
+    data = load_report_data(analyses, published, sample_size=300)
+    customers = data.customer_map
+    assert len(customers) == 300
+    assert customers["customer_id"].is_unique
+    truth = dict(
+        warehouse.query(
+            "select customer_id, monetary from customer_features order by customer_id"
+        )
+    )
+    assert customers["monetary"].to_numpy() == pytest.approx(
+        [float(truth[customer]) for customer in customers["customer_id"]]
+    )
+    again = load_report_data(analyses, published, sample_size=300).customer_map
+    assert list(again["customer_id"]) == list(customers["customer_id"])
+    everyone = load_report_data(analyses, published, sample_size=10**9).customer_map
+    assert len(everyone) == len(published["customer_segments"])
 
 
-def test_pca_projection_is_orthonormal_and_ordered():
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(400, 5)) * np.array([5.0, 3.0, 1.0, 0.5, 0.1])
-    projection = fit_pca(X)
-    assert projection.components @ projection.components.T == pytest.approx(np.eye(2))
-    ratio = projection.explained_variance_ratio
-    assert ratio[0] >= ratio[1] and ratio.sum() <= 1
-    assert np.abs(projection.components[0]).argmax() == 0
-    assert projection.transform(X).mean(axis=0) == pytest.approx(0, abs=1e-9)
+def test_a_publication_of_another_build_is_refused(inputs):
+    analyses, published = inputs
+    other = {**published}
+    other["publication_info"] = published["publication_info"].assign(
+        model_version="another-model"
+    )
+    with pytest.raises(ReportError) as error:
+        load_report_data(analyses, other, sample_size=100)
+    message = str(error.value)
+    assert "another-model" in message and "different builds" in message
+    assert analyses["report_model"].loc[0, "model_version"] in message
+
+
+def test_report_keeps_no_sql_of_its_own():
+    sql = re.compile(r"\b(select|with)\b[^\"\n]*\bfrom\b|\bgroup by\b", re.IGNORECASE)
+    for path in (PROJECT_ROOT / "python_jobs" / "report").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert not sql.search(source), f"{path.name}: {sql.search(source).group(0)}"
+    assert not (PROJECT_ROOT / "python_jobs" / "report" / "scaling.py").exists()
+
+
+def test_exposure_lists_what_the_report_reads(report):
+    *_, target = report
+    manifest = json.loads((target / "manifest.json").read_text())
+    names = {node["unique_id"]: node["name"] for node in manifest["nodes"].values()}
+    analyses = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "analysis"
+    }
+    read = {
+        names[parent]
+        for name in ANALYSES
+        for parent in analyses[name]["depends_on"]["nodes"]
+    }
+    read |= set(PUBLISHED_COLUMNS) - {"publication_info"}
+    exposure = manifest["exposures"][
+        "exposure.customer_segmentation.segmentation_report"
+    ]
+    assert {names[node] for node in exposure["depends_on"]["nodes"]} == read
+    declared = yaml.safe_load(
+        (PROJECT_ROOT / "models" / "marts" / "_exposures.yml").read_text()
+    )
+    report_exposure = next(
+        item for item in declared["exposures"] if item["name"] == "segmentation_report"
+    )
+    for name in ANALYSES:
+        assert name in report_exposure["description"], name
 
 
 def test_segment_colours_are_distinct_and_outliers_grey():
@@ -198,7 +286,7 @@ def test_segment_colours_are_distinct_and_outliers_grey():
     assert style.labels[2] == "2: B"
 
 
-def test_missing_warehouse_is_one_clear_paragraph(tmp_path):
+def test_missing_publication_is_one_clear_paragraph(warehouse, tmp_path):
     done = subprocess.run(
         [
             sys.executable,
@@ -207,11 +295,15 @@ def test_missing_warehouse_is_one_clear_paragraph(tmp_path):
             str(tmp_path / "r.html"),
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DUCKDB_PATH": str(tmp_path / "absent.duckdb")},
+        env={
+            **os.environ,
+            "DUCKDB_PATH": str(warehouse.warehouse),
+            "BI_DUCKDB_PATH": str(tmp_path / "absent.duckdb"),
+        },
         capture_output=True,
         text=True,
     )
     assert done.returncode == 1
-    assert "make run" in done.stderr
+    assert "BI_DUCKDB_PATH" in done.stderr and "make run" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "r.html").exists()
