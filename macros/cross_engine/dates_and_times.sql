@@ -51,7 +51,9 @@
 {#- parse_timestamp_with_formats(text_expression, formats): the text read as a
     timestamp by the first of `formats` (strptime syntax, e.g. '%m/%d/%Y %H:%M')
     that reads all of it; null when none does. Numeric fields may be written
-    with or without a leading zero ('12/1/2010 8:26'). -#}
+    with or without a leading zero ('12/1/2010 8:26'); blanks around the text
+    are ignored and a run of blanks (spaces, tabs) reads as one blank of the
+    format, as DuckDB's strptime does. -#}
 {% macro parse_timestamp_with_formats(text_expression, formats) -%}
     {%- if formats is string or formats | length == 0 -%}
         {{ exceptions.raise_compiler_error(
@@ -70,10 +72,13 @@
 {%- endmacro %}
 
 {% macro spark__parse_timestamp_with_formats(text_expression, formats) -%}
+    {#- Spark's parser wants the blanks exactly as in the pattern: one space
+        for every run of blanks, none around the text -#}
+    {%- set blanks_normalized = 'trim(regexp_replace(' ~ text_expression ~ ', ' ~ sql_string_literal('\\s+') ~ ", ' '))" -%}
     {%- set attempts = [] -%}
     {%- for date_format in formats -%}
         {%- do attempts.append(
-            'try_to_timestamp(' ~ text_expression ~ ', '
+            'try_to_timestamp(' ~ blanks_normalized ~ ', '
             ~ sql_string_literal(spark_datetime_pattern(date_format, for_parsing=true)) ~ ')'
         ) -%}
     {%- endfor -%}
@@ -114,7 +119,9 @@
     } -%}
     {%- set pieces = [] -%}
     {%- set state = namespace(directive=false, literal='') -%}
-    {%- for character in strftime_format -%}
+    {#- parsing: a run of blanks in the format is one space (see parse_timestamp_with_formats) -#}
+    {%- set format_text = modules.re.sub('\\s+', ' ', strftime_format | trim) if for_parsing else strftime_format -%}
+    {%- for character in format_text -%}
         {%- if state.directive -%}
             {%- set state.directive = false -%}
             {%- if character == '%' -%}

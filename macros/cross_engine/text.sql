@@ -44,7 +44,13 @@
 {%- endmacro %}
 
 {% macro duckdb__regexp_replace_all(text_expression, pattern, replacement) -%}
-    regexp_replace({{ text_expression }}, {{ sql_string_literal(pattern) }}, {{ sql_string_literal(replacement) }}, 'g')
+    {#- DuckDB reads \ in the replacement as a group reference: quote it -#}
+    regexp_replace(
+        {{ text_expression }},
+        {{ sql_string_literal(pattern) }},
+        {{ sql_string_literal(replacement | replace('\\', '\\\\')) }},
+        'g'
+    )
 {%- endmacro %}
 
 {% macro spark__regexp_replace_all(text_expression, pattern, replacement) -%}
