@@ -12,15 +12,27 @@ class SparkLocalCredentials(SparkCredentials):
     """dbt-spark's credentials; a Spark setting left empty in the profile is dropped.
 
     So a profile can write `spark.remote: "{{ env_var('SPARK_REMOTE', '') }}"`
-    and get an in-process Spark when the variable is unset.
+    and get an in-process Spark when the variable is unset. With `spark.remote`
+    set, only the `spark.sql.*` session settings go to the Spark Connect
+    server: a local master, driver options and the warehouse folder belong to
+    the server's own configuration (pyspark refuses a master and a remote at
+    once).
     """
 
     def __post_init__(self) -> None:
-        self.server_side_parameters = {
+        settings = {
             key: value
             for key, value in (self.server_side_parameters or {}).items()
             if str(value).strip() != ""
         }
+        if "spark.remote" in settings:
+            settings = {
+                key: value
+                for key, value in settings.items()
+                if key == "spark.remote"
+                or (key.startswith("spark.sql.") and key != "spark.sql.warehouse.dir")
+            }
+        self.server_side_parameters = settings
         super().__post_init__()
 
     @property

@@ -4,8 +4,10 @@ from typing import Any
 from dbt.adapters.base import PythonJobHelper
 from dbt.adapters.base.impl import AdapterTrackingRelationInfo
 from dbt.adapters.spark.impl import SparkAdapter
-
-from dbt.adapters.spark_local.connections import ADAPTER_TYPE, SparkLocalConnectionManager
+from dbt.adapters.spark_local.connections import (
+    ADAPTER_TYPE,
+    SparkLocalConnectionManager,
+)
 from dbt.adapters.spark_local.python_submissions import SessionPythonJobHelper
 
 
@@ -27,6 +29,8 @@ class SparkLocalAdapter(SparkAdapter):
         return AdapterTrackingRelationInfo(
             adapter_name=ADAPTER_TYPE,
             base_adapter_version=import_module("dbt.adapters.__about__").version,
-            adapter_version=import_module(f"dbt.adapters.{ADAPTER_TYPE}.__version__").version,
+            adapter_version=import_module(
+                f"dbt.adapters.{ADAPTER_TYPE}.__version__"
+            ).version,
             model_adapter_details=cls._get_adapter_specific_run_info(config),
         )

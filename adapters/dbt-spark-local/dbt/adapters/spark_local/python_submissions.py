@@ -2,9 +2,8 @@ from typing import Any
 
 from dbt.adapters.base import PythonJobHelper
 from dbt.adapters.spark.connections import SparkConnectionMethod
-from dbt_common.exceptions import DbtRuntimeError
-
 from dbt.adapters.spark_local.connections import SparkLocalCredentials
+from dbt_common.exceptions import DbtRuntimeError
 
 
 def spark_session(credentials: SparkLocalCredentials) -> Any:
@@ -39,6 +38,11 @@ class SessionPythonJobHelper(PythonJobHelper):
     def submit(self, compiled_code: str) -> None:
         # the code dbt-spark compiles refers to the session as the global `spark`
         # and writes the model's table itself (saveAsTable)
-        namespace = {"__name__": f"dbt_python_model_{self.identifier}", "spark": spark_session(self.credentials)}
-        code = compile(compiled_code, f"<python model {self.schema}.{self.identifier}>", "exec")
+        namespace = {
+            "__name__": f"dbt_python_model_{self.identifier}",
+            "spark": spark_session(self.credentials),
+        }
+        code = compile(
+            compiled_code, f"<python model {self.schema}.{self.identifier}>", "exec"
+        )
         exec(code, namespace)
