@@ -75,3 +75,28 @@ bench: install
 
 clean:
 	rm -rf target logs published $(DUCKDB_PATH) $(DUCKDB_PATH).wal
+
+# --- Apache Spark (docs/spark.md) --------------------------------------------
+# `make run TARGET=spark` builds on an in-process local Spark (Parquet tables
+# under SPARK_WAREHOUSE_DIR, default warehouse/spark/); set SPARK_REMOTE=sc://host:15002
+# to build on a Spark Connect server instead. Installs requirements-spark.txt
+# (dbt-spark, pyspark, the spark_local adapter plugin) and Java 17 when missing.
+TARGET ?= duckdb
+SPARK_STAMP := $(VENV)/.installed-spark
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: spark-install
+
+spark-install: $(SPARK_STAMP)
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt $(wildcard adapters/dbt-spark-local/pyproject.toml adapters/dbt-spark-local/dbt/*/spark_local/*)
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Spark needs Java 17: installing the Debian package openjdk-17-jre-headless"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
+	$(BIN)/pip install --quiet -r requirements-spark.txt -c requirements.txt
+	touch $(SPARK_STAMP)
+
+ifeq ($(TARGET),spark)
+export DBT_TARGET := spark
+build: spark-install
+endif
