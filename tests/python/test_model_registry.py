@@ -52,8 +52,12 @@ def alternating(tmp_path_factory):
     # the model in use is B's; scoring A with it drifts. Thresholds under
     # any drift must make the verdict `retrain` and the health test warn,
     # thresholds above any drift must not.
+    # (values json.dumps writes without an exponent: dbt reads --vars as
+    # YAML, where 1e-09 is a string)
     runs["forced"] = build(
-        "A", "score", {"psi_watch": 1e-9, "psi_retrain": 2e-9, "max_model_age_days": 1}
+        "A",
+        "score",
+        {"psi_watch": 0.0001, "psi_retrain": 0.0002, "max_model_age_days": 1},
     )
     runs["relaxed"] = build(
         "A",
