@@ -152,7 +152,7 @@
         {%- if not is_number or value < 0 or value >= 1 -%}
             {{- return('a number in [0.0, 1.0)') -}}
         {%- endif -%}
-    {%- elif name in ['stability_floor', 'jaccard_unstable_below'] -%}
+    {%- elif name in ['stability_floor', 'jaccard_unstable_below', 'k_tolerance'] -%}
         {%- if not is_number or value < 0 or value > 1 -%}
             {{- return('a number in [0.0, 1.0]') -}}
         {%- endif -%}

@@ -53,6 +53,7 @@ from .evaluation import (
     BOOTSTRAP_MAX_ROWS,
     SilhouetteSample,
     StabilityJob,
+    attach_feature_checks,
     bootstrap_stability,
     deployed_metrics,
 )
@@ -380,7 +381,7 @@ class _FitContext:
     def data_for(self, spec: CandidateSpec) -> tuple[FitData, np.ndarray]:
         """Rows ``spec`` is fitted on, and the same rows in the scaled space.
 
-        Sampled algorithms see the seeded sample, k-means every row.
+        Every algorithm is fitted on the seeded sample.
         """
         if spec.algorithm in SAMPLED_ALGORITHMS:
             return self.sample, self.Xs[self.sample_index]
@@ -533,7 +534,7 @@ def _last_resort(
             "n_clusters": config.k_min,
             "init": "k-means++",
             "n_init": config.n_init,
-            "minibatch": ctx.n_rows > config.minibatch_threshold,
+            "minibatch": ctx.sample_index.size > config.minibatch_threshold,
             "last_resort": True,
         },
     )
@@ -706,6 +707,8 @@ def _fit(
                 candidate.stability_ari = result.ari
                 candidate.jaccard = result.jaccard
 
+    used = [list(config.features).index(f) for f in transformer.features_used_]
+    attach_feature_checks(candidates, X[:, used], Xs, transformer.features_used_)
     outcome = select_candidate(candidates, config)
     selected, fallback, note = outcome.selected, outcome.fallback, outcome.note
     if selected is None:

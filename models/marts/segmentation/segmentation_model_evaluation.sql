@@ -1,6 +1,7 @@
 {#- One row per candidate model the selection considered: algorithm,
     parameters, k, every metric, whether it was eligible and why not, and
-    which one was selected. -#}
+    which one was selected and why, and the per-feature check of its
+    segments. -#}
 
 with
 
@@ -35,7 +36,9 @@ final as (
         fit_seconds,
         rejection_reason,
         is_eligible,
-        is_selected
+        is_selected,
+        selection_reason,
+        feature_check_json
     from candidates
 )
 
