@@ -20,7 +20,8 @@ Selection rule
    ``selection_metric`` (highest silhouette or Calinski-Harabasz, lowest
    Davies-Bouldin) at that number of segments, except that plain k-means,
    the baseline, keeps its place unless the other algorithm beats it on the
-   metric *and* is at least as stable. K-means is always in the grid, so
+   metric *and* is at least as stable or beats it by more than
+   ``k_tolerance``. K-means is always in the grid, so
    the chosen model never loses to plain k-means on the same features.
 
 3. *An honest k*: the smallest k whose score is within ``k_tolerance``
@@ -117,7 +118,8 @@ def describe_selection_rule(config: SegmentationConfig) -> str:
         f"{stability}. Per k: the eligible candidate with the {metric} "
         f"(selection_metric = {config.selection_metric}), but plain k-means "
         "(the baseline, always a candidate) keeps its place unless beaten on "
-        "the metric by an at least as stable candidate. Chosen: the smallest "
+        "the metric by an at least as stable candidate or by more than "
+        "k_tolerance. Chosen: the smallest "
         f"k whose score is within {config.k_tolerance:.0%} of the best score "
         "over all k (k_tolerance). If none is eligible: the "
         f"{metric} among candidates with at least 2 segments, flagged "
@@ -307,7 +309,9 @@ def _stability(candidate: Candidate) -> float:
     return -math.inf if ari is None or not math.isfinite(ari) else float(ari)
 
 
-def _best_at_each_k(eligible: Sequence[Candidate], metric: str) -> dict[int, Candidate]:
+def _best_at_each_k(
+    eligible: Sequence[Candidate], metric: str, tolerance: float
+) -> dict[int, Candidate]:
     """The eligible candidate kept for each k, baseline k-means preferred.
 
     Sets ``selection_reason`` on the candidates beaten at their k.
@@ -320,14 +324,17 @@ def _best_at_each_k(eligible: Sequence[Candidate], metric: str) -> dict[int, Can
         top = group[0]
         baseline = next((c for c in group if c.algorithm == BASELINE_ALGORITHM), None)
         if baseline is not None and top is not baseline:
-            if _stability(top) < _stability(baseline):
+            clearly_better = not _within_tolerance(
+                baseline.metric(metric), top.metric(metric), metric, tolerance
+            )
+            if _stability(top) < _stability(baseline) and not clearly_better:
                 top = baseline
         kept[k] = top
         for other in group:
             if other is top:
                 continue
             why = (
-                "the k-means baseline is more stable"
+                "the k-means baseline is more stable and within the tolerance"
                 if top is baseline and other is group[0]
                 else f"its {metric} is not better"
             )
@@ -350,7 +357,7 @@ def _choose_honest_k(
 ) -> Candidate:
     """Smallest k within ``k_tolerance`` of the best score; reasons on every k."""
     metric, tolerance = config.selection_metric, config.k_tolerance
-    kept = _best_at_each_k(eligible, metric)
+    kept = _best_at_each_k(eligible, metric, tolerance)
     top = min(kept.values(), key=lambda c: _rank_key(c, metric))
     best = top.metric(metric)
     near = [

@@ -24,10 +24,10 @@ from segmentation.algorithms import (
 )
 from segmentation.evaluation import (
     SilhouetteSample,
+    feature_check,
     segment_jaccard,
     silhouette_from_distances,
 )
-from segmentation.evaluation import feature_check
 from segmentation.selection import order_segments, select_candidate
 from sklearn.cluster import AgglomerativeClustering, ward_tree
 from sklearn.datasets import make_blobs
@@ -162,12 +162,15 @@ def test_a_clearly_better_larger_k_wins() -> None:
 def test_kmeans_keeps_its_k_unless_beaten_by_an_as_stable_candidate() -> None:
     config = SegmentationConfig()
     baseline = _candidate(1, "kmeans", k=4, silhouette=0.50, ari=0.95)
-    shaky = _candidate(2, "gaussian_mixture", k=4, silhouette=0.55, ari=0.85)
+    shaky = _candidate(2, "gaussian_mixture", k=4, silhouette=0.505, ari=0.85)
     assert select_candidate([baseline, shaky], config).selected is baseline
     assert shaky.selection_reason == (
-        "beaten at k=4 by kmeans (candidate 1): the k-means baseline is more stable"
+        "beaten at k=4 by kmeans (candidate 1): the k-means baseline is more "
+        "stable and within the tolerance"
     )
-    steady = _candidate(3, "agglomerative", k=4, silhouette=0.55, ari=0.97)
+    clearly = _candidate(4, "agglomerative", k=4, silhouette=0.60, ari=0.85)
+    assert select_candidate([baseline, clearly], config).selected is clearly
+    steady = _candidate(3, "agglomerative", k=4, silhouette=0.505, ari=0.97)
     assert select_candidate([baseline, shaky, steady], config).selected is steady
     assert baseline.selection_reason.startswith("beaten at k=4 by agglomerative")
 
