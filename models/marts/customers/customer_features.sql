@@ -70,14 +70,18 @@ features as (
         cast(round(customers.items_sold / customers.sale_invoice_count, 2) as double) as items_per_order,
         customers.distinct_products,
         cast(round(
-            (customers.sale_invoice_count * customers.returns_amount / customers.gross_sales_amount
-                + {{ prior_orders }} * population.return_rate)
+            (
+                customers.sale_invoice_count * customers.returns_amount / customers.gross_sales_amount
+                + {{ prior_orders }} * population.return_rate
+            )
             / (customers.sale_invoice_count + {{ prior_orders }}),
             4
         ) as double) as return_rate,
         cast(round(
-            ((epoch(customers.last_purchase_at) - epoch(customers.first_purchase_at)) / 86400.0
-                + {{ prior_orders }} * population.days_between_orders)
+            (
+                (epoch(customers.last_purchase_at) - epoch(customers.first_purchase_at)) / 86400.0
+                + {{ prior_orders }} * population.days_between_orders
+            )
             / (customers.sale_invoice_count - 1 + {{ prior_orders }}),
             2
         ) as double) as mean_days_between_orders,
