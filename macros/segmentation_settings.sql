@@ -12,7 +12,7 @@
 {% macro segmentation_settings(settings=none) %}
     {%- set merged = {
         'features': ['recency_days', 'frequency', 'monetary', 'tenure_days', 'distinct_products'],
-        'log_transform': ['recency_days', 'frequency', 'monetary', 'tenure_days', 'distinct_products'],
+        'log_transform': 'all',
         'skew_threshold': 1.0,
         'winsorize_percentiles': [0.01, 0.99],
         'scaler': 'robust',

@@ -105,8 +105,8 @@
         {%- endif -%}
     {%- elif name == 'log_transform' -%}
         {%- if value is string -%}
-            {%- if value not in ['auto', 'none'] -%}
-                {{- return("one of 'auto', 'none'") -}}
+            {%- if value not in ['auto', 'all', 'none'] -%}
+                {{- return("one of 'auto', 'all', 'none'") -}}
             {%- endif -%}
         {%- elif not (value is sequence and value | length == 0) -%}
             {{- return(_string_list_rule(value, "feature names, or 'auto' or 'none'")) -}}

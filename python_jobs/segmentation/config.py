@@ -138,7 +138,7 @@ def _check_features(value: Any) -> tuple[str, ...]:
 
 def _check_log_transform(value: Any) -> str | tuple[str, ...]:
     if isinstance(value, str):
-        return _choice_setting("log_transform", value, ("auto", "none"))
+        return _choice_setting("log_transform", value, ("auto", "all", "none"))
     if isinstance(value, (list, tuple)) and not value:
         # An empty list means "log nothing", the same as "none".
         return "none"
@@ -236,8 +236,9 @@ class SegmentationConfig:
     ----------
     features : sequence of str
         Numeric columns of the input table to segment on, in this order.
-    log_transform : {"auto", "none"} or sequence of str
-        ``"auto"`` applies the signed ``log1p`` to every feature whose
+    log_transform : {"all", "auto", "none"} or sequence of str
+        ``"all"`` (the default) applies the signed ``log1p`` to every
+        feature; ``"auto"`` applies the signed ``log1p`` to every feature whose
         training skewness exceeds ``skew_threshold``; a list names the
         features to transform.
     skew_threshold : float
@@ -284,7 +285,7 @@ class SegmentationConfig:
     """
 
     features: tuple[str, ...] = DEFAULT_FEATURES
-    log_transform: str | tuple[str, ...] = DEFAULT_FEATURES
+    log_transform: str | tuple[str, ...] = "all"
     skew_threshold: float = 1.0
     winsorize_percentiles: tuple[float, float] = (0.01, 0.99)
     scaler: str = "robust"

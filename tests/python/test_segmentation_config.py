@@ -13,7 +13,7 @@ def test_defaults_match_the_documented_settings() -> None:
     settings = config.to_dict()
     assert settings["features"][0] == "recency_days"
     assert len(settings["features"]) == 5
-    assert settings["log_transform"] == settings["features"]
+    assert settings["log_transform"] == "all"
     assert settings["algorithms"] == [
         "kmeans",
         "agglomerative",
@@ -67,7 +67,7 @@ def test_settings_are_merged_over_the_defaults() -> None:
         ({"features": ["a", "a"]}, "features", "repeated: a"),
         ({"features": ["customer_id"]}, "features", "customer_id"),
         ({"log_transform": ["nope"]}, "log_transform", "unknown: nope"),
-        ({"log_transform": "always"}, "log_transform", "'auto', 'none'"),
+        ({"log_transform": "always"}, "log_transform", "'auto', 'all', 'none'"),
         ({"min_segment_share": 0.5}, "min_segment_share", "k_min (4)"),
         ({"stability_floor": 1.2}, "stability_floor", "1.2"),
         ({"bootstrap_samples": -1}, "bootstrap_samples", "-1"),
