@@ -11,12 +11,8 @@
 -#}
 {% macro segmentation_settings(settings=none) %}
     {%- set merged = {
-        'features': [
-            'recency_days', 'frequency', 'monetary', 'avg_order_value', 'items_per_order',
-            'distinct_products', 'return_rate', 'mean_days_between_orders', 'weekend_order_share',
-            'tenure_days',
-        ],
-        'log_transform': 'auto',
+        'features': ['recency_days', 'frequency', 'monetary', 'tenure_days', 'distinct_products'],
+        'log_transform': 'all',
         'skew_threshold': 1.0,
         'winsorize_percentiles': [0.01, 0.99],
         'scaler': 'robust',
@@ -24,14 +20,15 @@
         'correlation_threshold': 0.9,
         'pca_components': none,
         'algorithms': ['kmeans', 'agglomerative', 'gaussian_mixture', 'hdbscan'],
-        'k_min': 3,
+        'k_min': 4,
         'k_max': 8,
         'min_segment_share': 0.02,
-        'stability_floor': 0.6,
+        'stability_floor': 0.8,
         'jaccard_unstable_below': 0.6,
         'bootstrap_samples': 10,
         'sample_size': 5000,
         'minibatch_threshold': 100000,
+        'k_tolerance': 0.02,
         'selection_metric': 'silhouette',
         'random_state': 42,
         'n_init': 4,

@@ -105,8 +105,8 @@
         {%- endif -%}
     {%- elif name == 'log_transform' -%}
         {%- if value is string -%}
-            {%- if value not in ['auto', 'none'] -%}
-                {{- return("one of 'auto', 'none'") -}}
+            {%- if value not in ['auto', 'all', 'none'] -%}
+                {{- return("one of 'auto', 'all', 'none'") -}}
             {%- endif -%}
         {%- elif not (value is sequence and value | length == 0) -%}
             {{- return(_string_list_rule(value, "feature names, or 'auto' or 'none'")) -}}
@@ -152,7 +152,7 @@
         {%- if not is_number or value < 0 or value >= 1 -%}
             {{- return('a number in [0.0, 1.0)') -}}
         {%- endif -%}
-    {%- elif name in ['stability_floor', 'jaccard_unstable_below'] -%}
+    {%- elif name in ['stability_floor', 'jaccard_unstable_below', 'k_tolerance'] -%}
         {%- if not is_number or value < 0 or value > 1 -%}
             {{- return('a number in [0.0, 1.0]') -}}
         {%- endif -%}

@@ -20,7 +20,9 @@ final as (
         fit_seconds,
         rejection_reason,
         is_eligible,
-        is_selected
+        is_selected,
+        selection_reason,
+        feature_check_json
     from {{ ref('segmentation_model_artifacts') }}
     where artifact = 'candidate'
 )

@@ -7,6 +7,15 @@ it returns goods. The personas are built to differ on several customer-level
 features at once (recency, frequency, order value, items per order, weekend
 share, return rate, tenure) while every quantity still varies randomly
 within a persona.
+
+The data also plant what misleads a clustering on per-order ratios: the
+one-order customers shop on any weekday (so a weekend share computed from
+one order is 0 or 1 at random), personas overlap in some features (the
+lapsed regulars and the weekend gift shoppers place as many orders; new
+customers spend per order what loyal ones do; wholesalers and loyal
+customers reach the same totals) and returns are uneven (a personal
+propensity per customer, see :func:`datagen.plan._returns`). What tells the
+personas apart is recency, frequency, value and tenure.
 """
 
 from __future__ import annotations
@@ -98,10 +107,11 @@ PERSONAS: tuple[PersonaSpec, ...] = (
     ),
     PersonaSpec(
         name="bulk_wholesaler",
-        share=0.06,
+        share=0.10,
         summary=(
-            "~4 orders ~90 days apart of ~9 cheap products (<= 1.25) "
-            "in bulk (~180 units a line): ~1,700 items, ~950 per order"
+            "~4 orders ~100 days apart, the last 7 to 18 weeks before "
+            "the end, of ~9 cheap products (<= 1.25) in bulk (~180 units "
+            "a line): ~950 per order, a total near the loyal customers'"
         ),
         weekend_weight=0.05,
         lines_median=9,
@@ -112,17 +122,17 @@ PERSONAS: tuple[PersonaSpec, ...] = (
         pool="cheap",
         return_prob=0.03,
         return_extra_lines=2.0,
-        cadence_days=90.0,
-        orders_range=(2, 8),
+        cadence_days=100.0,
+        orders_range=(2, 6),
     ),
     PersonaSpec(
         name="one_time_buyer",
-        share=0.26,
+        share=0.24,
         summary=(
-            "a single small order (~4 lines x ~2 units, ~25) on a "
-            "random (mostly week) day, never in the last 60 days"
+            "a single small order (~4 lines x ~2 units, ~25) on any "
+            "day of the week, never in the last 60 days"
         ),
-        weekend_weight=0.10,
+        weekend_weight=1.0,
         lines_median=4,
         lines_sigma=0.5,
         lines_max=25,
@@ -157,7 +167,7 @@ PERSONAS: tuple[PersonaSpec, ...] = (
         name="new_recent",
         share=0.16,
         summary=(
-            "first order in the last 6 weeks, 1-3 orders ~12 days "
+            "first order in the last 6 weeks, 2-4 orders ~10 days "
             "apart; ~12 lines x ~6 units (~290 per order)"
         ),
         weekend_weight=0.15,
@@ -169,12 +179,12 @@ PERSONAS: tuple[PersonaSpec, ...] = (
         pool="all",
         return_prob=0.01,
         return_extra_lines=1.0,
-        cadence_days=12.0,
-        orders_range=(1, 3),
+        cadence_days=10.0,
+        orders_range=(2, 4),
     ),
     PersonaSpec(
         name="weekend_gift_shopper",
-        share=0.24,
+        share=0.22,
         summary=(
             "~7 small orders ~45 days apart, ~85% on Saturday or "
             "Sunday; ~4 gift items (>= 2.50) x ~2 units (~50); most returns"
@@ -357,7 +367,7 @@ def order_windows(
     if name == "loyal_high_spender":
         first, last = days(0, 0.08 * span), end - days(0, 10)
     elif name == "bulk_wholesaler":
-        first, last = days(0, 0.3 * span), end - days(0, 0.3 * span)
+        first, last = days(0, 0.15 * span), end - days(0.13 * span, 0.35 * span)
     elif name == "one_time_buyer":
         first = np.zeros(n, dtype=np.int64)
         last = np.full(n, max(7, end - max(30, round(0.16 * span))))

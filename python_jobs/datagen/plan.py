@@ -371,17 +371,37 @@ def _extras(rng: np.random.Generator, orders: dict[str, np.ndarray]) -> dict:
     }
 
 
+#: Shape of the gamma-distributed personal return propensity (mean 1): at
+#: 0.3 about half the customers have a propensity below 0.1.
+RETURN_PROPENSITY_SHAPE = 0.3
+
+
 def _returns(
     rng: np.random.Generator,
     calendar: Calendar,
     orders: dict[str, np.ndarray],
     minute: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Returns of goods: 'C' invoices taking back lines of earlier orders."""
+    """Returns of goods: 'C' invoices taking back lines of earlier orders.
+
+    Returns are uneven: each registered customer's chance per order is the
+    persona's ``return_prob`` times a personal propensity (gamma, mean 1,
+    shape :data:`RETURN_PROPENSITY_SHAPE`), so most customers never return
+    anything and a few return often, as in real shops.
+    """
     n_days = calendar.n_days
     group = orders["group"]
     specs = [*PERSONAS, GUEST]
     chance = np.array([p.return_prob for p in specs])[group]
+    customer = orders["customer"]
+    shape = RETURN_PROPENSITY_SHAPE
+    propensity = rng.gamma(shape, 1.0 / shape, size=int(customer.max(initial=-1)) + 1)
+    registered = customer >= 0
+    chance = np.where(
+        registered,
+        np.minimum(0.9, chance * propensity[np.maximum(customer, 0)]),
+        chance,
+    )
     returned = np.flatnonzero(rng.random(group.size) < chance)
     bought_day = orders["day"][returned]
     bought_minute = minute[returned]

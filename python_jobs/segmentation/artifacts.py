@@ -93,6 +93,8 @@ _CANDIDATE_FIELDS = [
     ("is_eligible", pa.bool_()),
     ("rejection_reason", pa.string()),
     ("is_selected", pa.bool_()),
+    ("selection_reason", pa.string()),
+    ("feature_check_json", pa.string()),
 ]
 _BIN_FIELDS = [
     ("bin_number", pa.int32()),

@@ -106,7 +106,7 @@ class FitContext:
     def data_for(self, spec: CandidateSpec) -> tuple[FitData, np.ndarray]:
         """Rows ``spec`` is fitted on, and the same rows in the scaled space.
 
-        Sampled algorithms see the seeded sample, k-means every row.
+        Every algorithm is fitted on the seeded sample.
         """
         if spec.algorithm in SAMPLED_ALGORITHMS:
             return self.sample, self.Xs[self.sample_index]
@@ -175,7 +175,7 @@ def last_resort(candidates: list[Candidate], ctx: FitContext) -> tuple[Candidate
             "n_clusters": config.k_min,
             "init": "k-means++",
             "n_init": config.n_init,
-            "minibatch": ctx.n_rows > config.minibatch_threshold,
+            "minibatch": ctx.sample_index.size > config.minibatch_threshold,
             "last_resort": True,
         },
     )

@@ -24,17 +24,15 @@ __all__ = [
     "SegmentationConfig",
 ]
 
+#: Recency, frequency, value, tenure and breadth: what a marketer acts on.
+#: Behavioural ratios describe the segments (profiles, personas) and join
+#: the clustering only when named in ``features``.
 DEFAULT_FEATURES: tuple[str, ...] = (
     "recency_days",
     "frequency",
     "monetary",
-    "avg_order_value",
-    "items_per_order",
-    "distinct_products",
-    "return_rate",
-    "mean_days_between_orders",
-    "weekend_order_share",
     "tenure_days",
+    "distinct_products",
 )
 ALGORITHMS: tuple[str, ...] = (
     "kmeans",
@@ -140,7 +138,7 @@ def _check_features(value: Any) -> tuple[str, ...]:
 
 def _check_log_transform(value: Any) -> str | tuple[str, ...]:
     if isinstance(value, str):
-        return _choice_setting("log_transform", value, ("auto", "none"))
+        return _choice_setting("log_transform", value, ("auto", "all", "none"))
     if isinstance(value, (list, tuple)) and not value:
         # An empty list means "log nothing", the same as "none".
         return "none"
@@ -216,6 +214,7 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "bootstrap_samples": lambda v: _int_setting("bootstrap_samples", v, 0, 1000),
     "sample_size": lambda v: _int_setting("sample_size", v, 50),
     "minibatch_threshold": lambda v: _int_setting("minibatch_threshold", v, 1),
+    "k_tolerance": lambda v: _float_setting("k_tolerance", v, 0.0, 1.0),
     "selection_metric": lambda v: _choice_setting(
         "selection_metric", v, SELECTION_METRICS
     ),
@@ -237,8 +236,9 @@ class SegmentationConfig:
     ----------
     features : sequence of str
         Numeric columns of the input table to segment on, in this order.
-    log_transform : {"auto", "none"} or sequence of str
-        ``"auto"`` applies the signed ``log1p`` to every feature whose
+    log_transform : {"all", "auto", "none"} or sequence of str
+        ``"all"`` (the default) applies the signed ``log1p`` to every
+        feature; ``"auto"`` applies the signed ``log1p`` to every feature whose
         training skewness exceeds ``skew_threshold``; a list names the
         features to transform.
     skew_threshold : float
@@ -273,6 +273,9 @@ class SegmentationConfig:
         the sample's rows.
     minibatch_threshold : int
         Above this many customers k-means uses ``MiniBatchKMeans``.
+    k_tolerance : float
+        The smallest k whose score is within this share of the best score
+        over all k is chosen.
     selection_metric : {"silhouette", "davies_bouldin", "calinski_harabasz"}
         Metric ranking the eligible candidates.
     random_state : int
@@ -282,7 +285,7 @@ class SegmentationConfig:
     """
 
     features: tuple[str, ...] = DEFAULT_FEATURES
-    log_transform: str | tuple[str, ...] = "auto"
+    log_transform: str | tuple[str, ...] = "all"
     skew_threshold: float = 1.0
     winsorize_percentiles: tuple[float, float] = (0.01, 0.99)
     scaler: str = "robust"
@@ -290,14 +293,15 @@ class SegmentationConfig:
     correlation_threshold: float = 0.9
     pca_components: int | float | None = None
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
-    k_min: int = 3
+    k_min: int = 4
     k_max: int = 8
     min_segment_share: float = 0.02
-    stability_floor: float = 0.6
+    stability_floor: float = 0.8
     jaccard_unstable_below: float = 0.6
     bootstrap_samples: int = 10
     sample_size: int = 5000
     minibatch_threshold: int = 100_000
+    k_tolerance: float = 0.02
     selection_metric: str = "silhouette"
     random_state: int = 42
     n_init: int = 4

@@ -20,6 +20,13 @@ deployed, the reference rows are labelled by it and compared with the
 candidate's own labels through the adjusted Rand index (ARI) and, per
 segment, the best Jaccard similarity among the refit's segments on the
 resampled points.
+
+The per-feature check (:func:`feature_check`) tells whether a feature
+carries signal or only splits customers along a near-constant or
+near-binary value: per feature, the share of customers at its most common
+raw value (a one-order customer's ratio features sit at a few values) and
+its share of the between-segment separation (between-segment sum of
+squares in the scaled space, over all features' total).
 """
 
 from __future__ import annotations
@@ -44,8 +51,10 @@ __all__ = [
     "SilhouetteSample",
     "StabilityJob",
     "StabilityResult",
+    "attach_feature_checks",
     "bootstrap_stability",
     "deployed_metrics",
+    "feature_check",
     "segment_jaccard",
     "silhouette_from_distances",
 ]
@@ -398,3 +407,77 @@ def bootstrap_stability(
             ari=float(np.mean(values)), jaccard=mean_jaccard, ari_values=values
         )
     return results
+
+
+def feature_check(
+    raw: np.ndarray, scaled: np.ndarray, labels: np.ndarray, features: Sequence[str]
+) -> list[dict[str, object]]:
+    """Per feature: how concentrated it is and how much it separates segments.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_rows, n_features)
+        Raw values (NaN meaning null) of ``features``.
+    scaled : ndarray of shape (n_rows, n_features)
+        The same features in the scaled space.
+    labels : ndarray of shape (n_rows,)
+        Deployed labels; outliers (``-1``) are left out of the separation.
+    features : sequence of str
+        Column names.
+
+    Returns
+    -------
+    list of dict
+        One dict per feature: ``feature``, ``top_value_share`` (share of
+        customers at the most common raw value, nulls counted as a value),
+        ``separation_share`` (its between-segment sum of squares over the
+        sum across features) and ``r_squared`` (its between-segment over
+        its total sum of squares).
+    """
+    inside = labels >= 0
+    Xi, li = scaled[inside], labels[inside]
+    k = int(li.max(initial=-1)) + 1
+    counts = np.bincount(li, minlength=k).astype(np.float64)
+    grand = Xi.mean(axis=0) if Xi.size else np.zeros(scaled.shape[1])
+    between = np.zeros(scaled.shape[1])
+    for c in np.flatnonzero(counts):
+        between += counts[c] * (Xi[li == c].mean(axis=0) - grand) ** 2
+    total = ((Xi - grand) ** 2).sum(axis=0)
+    between_all = float(between.sum())
+    result: list[dict[str, object]] = []
+    for j, name in enumerate(features):
+        column = np.nan_to_num(raw[:, j], nan=np.inf)
+        _, sizes = np.unique(column, return_counts=True)
+        top = float(sizes.max() / column.size) if column.size else float("nan")
+        result.append(
+            {
+                "feature": str(name),
+                "top_value_share": round(top, 4),
+                "separation_share": round(float(between[j] / between_all), 4)
+                if between_all > 0
+                else None,
+                "r_squared": round(float(between[j] / total[j]), 4)
+                if total[j] > 0
+                else None,
+            }
+        )
+    return result
+
+
+def attach_feature_checks(
+    candidates: Sequence[object],
+    raw: np.ndarray,
+    scaled: np.ndarray,
+    features: Sequence[str],
+) -> None:
+    """Set ``feature_check`` on every candidate that has a deployed model.
+
+    ``raw`` and ``scaled`` hold the features the model uses (``features``),
+    for every customer.
+    """
+    for candidate in candidates:
+        deployed = getattr(candidate, "deployed", None)
+        if deployed is None:
+            continue
+        labels, _ = deployed.assign(scaled)
+        candidate.feature_check = feature_check(raw, scaled, labels, features)

@@ -56,7 +56,7 @@ from .data import (
     version_of,
 )
 from .errors import SegmentationError
-from .evaluation import StabilityJob, bootstrap_stability
+from .evaluation import StabilityJob, attach_feature_checks, bootstrap_stability
 from .preprocessing import FeatureTransformer
 from .registry import REGISTRY_SCHEMA
 from .registry_row import Deployment, registry_row
@@ -341,6 +341,8 @@ def _fit(
     ctx = FitContext(config=config, Xs=Xs, Z=Z, to_scaled=to_scaled)
 
     candidates = _evaluate_candidates(ctx)
+    used = [list(config.features).index(f) for f in transformer.features_used_]
+    attach_feature_checks(candidates, X[:, used], Xs, transformer.features_used_)
     outcome = select_candidate(candidates, config)
     selected, fallback, note = outcome.selected, outcome.fallback, outcome.note
     if selected is None:

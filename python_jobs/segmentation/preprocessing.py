@@ -226,8 +226,8 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
     ----------
     features : sequence of str
         Names of the input columns, in the column order of ``X``.
-    log_transform : {"auto", "none"} or sequence of str, default="auto"
-        ``"auto"`` logs features whose training skewness (non-null values)
+    log_transform : {"auto", "all", "none"} or sequence of str, default="auto"
+        ``"all"`` logs every feature; ``"auto"`` logs features whose training skewness (non-null values)
         exceeds ``skew_threshold``; a sequence names the features to log.
     skew_threshold : float, default=1.0
         Skewness threshold used by ``"auto"``.
@@ -295,6 +295,8 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
                 return bool(np.isfinite(value) and value > self.skew_threshold), value
             if self.log_transform == "none":
                 return False, value
+            if self.log_transform == "all":
+                return True, value
             raise ValueError(f"unknown log_transform {self.log_transform!r}")
         return feature in set(self.log_transform), value
 

@@ -69,6 +69,8 @@ CANDIDATE_TYPE = pa.struct(
         ("is_eligible", pa.bool_()),
         ("rejection_reason", pa.string()),
         ("is_selected", pa.bool_()),
+        ("selection_reason", pa.string()),
+        ("feature_check_json", pa.string()),
     ]
 )
 REFERENCE_TYPE = pa.struct(

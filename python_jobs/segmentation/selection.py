@@ -16,12 +16,24 @@ Selection rule
      at least ``stability_floor``. Bootstrap is only run for candidates that
      pass the cheaper checks above.
 
-2. Among eligible candidates the best ``selection_metric`` wins (highest
-   silhouette or Calinski-Harabasz, lowest Davies-Bouldin). Ties go to
-   fewer segments, then to the algorithm name, then to the lower candidate
-   id.
+2. *One candidate per k*: the eligible candidate with the best
+   ``selection_metric`` (highest silhouette or Calinski-Harabasz, lowest
+   Davies-Bouldin) at that number of segments, except that plain k-means,
+   the baseline, keeps its place unless the other algorithm beats it on the
+   metric *and* is at least as stable or beats it by more than
+   ``k_tolerance``. K-means is always in the grid, so
+   the chosen model never loses to plain k-means on the same features.
 
-3. If no candidate is eligible, the best metric among candidates with at
+3. *An honest k*: the smallest k whose score is within ``k_tolerance``
+   (relative) of the best score over all k. More segments must earn their
+   place by a clearly better score: a split along a near-binary feature
+   gains a few hundredths of silhouette, not a tenth.
+
+4. Every candidate's ``selection_reason`` says why it was chosen or not
+   (not eligible, beaten at its k, a larger k within the tolerance, or a
+   score outside it).
+
+5. If no candidate is eligible, the best metric among candidates with at
    least two segments is chosen, the model is flagged
    ``selection_fallback`` and the reason is logged as a warning and kept in
    ``selection_note``.
@@ -51,6 +63,7 @@ from .algorithms import DeployedModel
 from .config import SegmentationConfig
 
 __all__ = [
+    "BASELINE_ALGORITHM",
     "SELECTION_RULE",
     "Candidate",
     "SelectionOutcome",
@@ -102,11 +115,15 @@ def describe_selection_rule(config: SegmentationConfig) -> str:
         f"Eligible: fit succeeded; {config.k_min} <= segments <= {config.k_max} "
         "(k_min, k_max; segment 0 not counted); every segment holds >= "
         f"{config.min_segment_share:.1%} of customers (min_segment_share)"
-        f"{stability}. Chosen: the eligible candidate with the {metric} "
-        f"(selection_metric = {config.selection_metric}); ties go to fewer "
-        "segments, then algorithm name, then candidate id. If none is "
-        f"eligible: the {metric} among candidates with at least 2 segments, "
-        "flagged selection_fallback = true."
+        f"{stability}. Per k: the eligible candidate with the {metric} "
+        f"(selection_metric = {config.selection_metric}), but plain k-means "
+        "(the baseline, always a candidate) keeps its place unless beaten on "
+        "the metric by an at least as stable candidate or by more than "
+        "k_tolerance. Chosen: the smallest "
+        f"k whose score is within {config.k_tolerance:.0%} of the best score "
+        "over all k (k_tolerance). If none is eligible: the "
+        f"{metric} among candidates with at least 2 segments, flagged "
+        "selection_fallback = true."
     )
 
 
@@ -137,6 +154,12 @@ class Candidate:
         Why the fit is unusable, if it is.
     is_eligible, is_selected : bool
     rejection_reason : str or None
+    selection_reason : str or None
+        Why the candidate was chosen or not, in words.
+    feature_check : list of dict or None
+        Per feature: share of customers at its most common value and share
+        of the between-segment separation it carries
+        (:func:`~segmentation.evaluation.feature_check`).
     deployed : DeployedModel or None
         Nearest-centroid model in the scaled space (not exported).
     fit_centroids : ndarray or None
@@ -163,6 +186,8 @@ class Candidate:
     is_eligible: bool = False
     rejection_reason: str | None = None
     is_selected: bool = False
+    selection_reason: str | None = None
+    feature_check: list[dict[str, Any]] | None = None
     deployed: DeployedModel | None = field(default=None, repr=False)
     fit_centroids: np.ndarray | None = field(default=None, repr=False)
     sizes: np.ndarray | None = field(default=None, repr=False)
@@ -201,6 +226,12 @@ class Candidate:
             "is_eligible": bool(self.is_eligible),
             "rejection_reason": self.rejection_reason,
             "is_selected": bool(self.is_selected),
+            "selection_reason": self.selection_reason,
+            "feature_check_json": (
+                None
+                if self.feature_check is None
+                else json.dumps(self.feature_check, sort_keys=True)
+            ),
         }
 
 
@@ -269,6 +300,92 @@ class SelectionOutcome:
     note: str | None
 
 
+#: The algorithm whose candidates are the baseline every choice must beat.
+BASELINE_ALGORITHM = "kmeans"
+
+
+def _stability(candidate: Candidate) -> float:
+    ari = candidate.stability_ari
+    return -math.inf if ari is None or not math.isfinite(ari) else float(ari)
+
+
+def _best_at_each_k(
+    eligible: Sequence[Candidate], metric: str, tolerance: float
+) -> dict[int, Candidate]:
+    """The eligible candidate kept for each k, baseline k-means preferred.
+
+    Sets ``selection_reason`` on the candidates beaten at their k.
+    """
+    kept: dict[int, Candidate] = {}
+    for k in sorted({c.k for c in eligible}):
+        group = sorted(
+            (c for c in eligible if c.k == k), key=lambda c: _rank_key(c, metric)
+        )
+        top = group[0]
+        baseline = next((c for c in group if c.algorithm == BASELINE_ALGORITHM), None)
+        if baseline is not None and top is not baseline:
+            clearly_better = not _within_tolerance(
+                baseline.metric(metric), top.metric(metric), metric, tolerance
+            )
+            if _stability(top) < _stability(baseline) and not clearly_better:
+                top = baseline
+        kept[k] = top
+        for other in group:
+            if other is top:
+                continue
+            why = (
+                "the k-means baseline is more stable and within the tolerance"
+                if top is baseline and other is group[0]
+                else f"its {metric} is not better"
+            )
+            other.selection_reason = (
+                f"beaten at k={k} by {top.algorithm} (candidate "
+                f"{top.candidate_id}): {why}"
+            )
+    return kept
+
+
+def _within_tolerance(score: float, best: float, metric: str, tolerance: float) -> bool:
+    margin = tolerance * abs(best)
+    if _HIGHER_IS_BETTER[metric]:
+        return score >= best - margin
+    return score <= best + margin
+
+
+def _choose_honest_k(
+    eligible: Sequence[Candidate], config: SegmentationConfig
+) -> Candidate:
+    """Smallest k within ``k_tolerance`` of the best score; reasons on every k."""
+    metric, tolerance = config.selection_metric, config.k_tolerance
+    kept = _best_at_each_k(eligible, metric, tolerance)
+    top = min(kept.values(), key=lambda c: _rank_key(c, metric))
+    best = top.metric(metric)
+    near = [
+        k
+        for k, c in kept.items()
+        if _within_tolerance(c.metric(metric), best, metric, tolerance)
+    ]
+    chosen = kept[min(near)]
+    for k, candidate in kept.items():
+        score = f"{metric} {candidate.metric(metric):.3f}"
+        if candidate is chosen:
+            candidate.selection_reason = (
+                f"chosen: {score}, the smallest k within {tolerance:.0%} of the "
+                f"best {metric} ({best:.3f} at k={top.k})"
+            )
+        elif k in near:
+            candidate.selection_reason = (
+                f"{score} within {tolerance:.0%} of the best, but k={k} > "
+                f"k={chosen.k} already is"
+            )
+        else:
+            candidate.selection_reason = (
+                f"{score} not within {tolerance:.0%} of the best {metric} "
+                f"({best:.3f} at k={top.k})"
+            )
+    return chosen
+
+
 def select_candidate(
     candidates: Sequence[Candidate], config: SegmentationConfig
 ) -> SelectionOutcome:
@@ -299,10 +416,13 @@ def select_candidate(
                 reasons.append("stability ARI " + _below(ari, floor, percent=False))
         candidate.is_eligible = not reasons
         candidate.rejection_reason = "; ".join(reasons) if reasons else None
+        candidate.selection_reason = (
+            f"not eligible: {candidate.rejection_reason}" if reasons else None
+        )
         candidate.is_selected = False
     eligible = [c for c in candidates if c.is_eligible]
     if eligible:
-        best = min(eligible, key=lambda c: _rank_key(c, metric))
+        best = _choose_honest_k(eligible, config)
         best.is_selected = True
         return SelectionOutcome(best, False, None)
     pool = [
@@ -315,6 +435,7 @@ def select_candidate(
         return SelectionOutcome(None, True, None)
     best = min(pool, key=lambda c: _rank_key(c, metric))
     best.is_selected = True
+    best.selection_reason = f"fallback: no candidate eligible; {best.selection_reason}"
     note = (
         f"No candidate met the selection rule ({len(candidates)} tried); fell "
         f"back to the best {metric} among {len(pool)} candidates with at least "

@@ -12,14 +12,16 @@ def test_defaults_match_the_documented_settings() -> None:
     config = SegmentationConfig.from_dict(None)
     settings = config.to_dict()
     assert settings["features"][0] == "recency_days"
-    assert len(settings["features"]) == 10
+    assert len(settings["features"]) == 5
+    assert settings["log_transform"] == "all"
     assert settings["algorithms"] == [
         "kmeans",
         "agglomerative",
         "gaussian_mixture",
         "hdbscan",
     ]
-    assert (settings["k_min"], settings["k_max"]) == (3, 8)
+    assert (settings["k_min"], settings["k_max"]) == (4, 8)
+    assert (settings["stability_floor"], settings["k_tolerance"]) == (0.8, 0.02)
     assert settings["winsorize_percentiles"] == [0.01, 0.99]
     assert settings["scaler"] == "robust"
     assert settings["pca_components"] is None
@@ -59,14 +61,14 @@ def test_settings_are_merged_over_the_defaults() -> None:
         ({"algorithms": []}, "algorithms", "non-empty"),
         ({"pca_components": 1.5}, "pca_components", "1.5"),
         ({"pca_components": 0}, "pca_components", "integer >= 1"),
-        ({"pca_components": 11}, "pca_components", "number of features (10)"),
+        ({"pca_components": 6}, "pca_components", "number of features (5)"),
         ({"correlation_threshold": 0}, "correlation_threshold", "(0.0, 1.0]"),
         ({"features": []}, "features", "non-empty list"),
         ({"features": ["a", "a"]}, "features", "repeated: a"),
         ({"features": ["customer_id"]}, "features", "customer_id"),
         ({"log_transform": ["nope"]}, "log_transform", "unknown: nope"),
-        ({"log_transform": "always"}, "log_transform", "'auto', 'none'"),
-        ({"min_segment_share": 0.5}, "min_segment_share", "k_min (3)"),
+        ({"log_transform": "always"}, "log_transform", "'auto', 'all', 'none'"),
+        ({"min_segment_share": 0.5}, "min_segment_share", "k_min (4)"),
         ({"stability_floor": 1.2}, "stability_floor", "1.2"),
         ({"bootstrap_samples": -1}, "bootstrap_samples", "-1"),
         ({"sample_size": 10}, "sample_size", ">= 50"),

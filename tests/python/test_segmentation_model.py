@@ -113,6 +113,8 @@ EXPECTED_SCHEMA = pa.schema(
                         ("is_eligible", pa.bool_()),
                         ("rejection_reason", pa.string()),
                         ("is_selected", pa.bool_()),
+                        ("selection_reason", pa.string()),
+                        ("feature_check_json", pa.string()),
                     ]
                 )
             ),
@@ -143,7 +145,7 @@ def blob_result(segmentation_blobs: tuple[pa.Table, np.ndarray]) -> Segmentation
     table, _ = segmentation_blobs
     return fit_segmentation(
         table,
-        SegmentationConfig.from_dict({"bootstrap_samples": 3}),
+        SegmentationConfig.from_dict({"bootstrap_samples": 3, "log_transform": "none"}),
         training_cutoff_date=dt.date(2011, 12, 10),
     )
 
@@ -198,7 +200,7 @@ def test_every_customer_is_assigned(
 
 def test_kmeans_candidates_cover_the_k_range(blob_result: SegmentationResult) -> None:
     kmeans = [c for c in blob_result.candidates if c.algorithm == "kmeans"]
-    assert sorted(c.k for c in kmeans) == list(range(3, 9))
+    assert sorted(c.k for c in kmeans) == list(range(4, 9))
     for candidate in kmeans:
         assert 3 <= candidate.k <= 8
         assert candidate.noise_share == 0.0
@@ -467,7 +469,7 @@ def test_registry_row_contents(blob_result: SegmentationResult) -> None:
     assert row["trained_at"].tzinfo is not None
     assert json.loads(row["settings_json"]) == blob_result.config.to_dict()
     assert json.loads(row["parameters_json"])["pca"] is None
-    assert "3 <= segments <= 8" in row["selection_rule"]
+    assert "4 <= segments <= 8" in row["selection_rule"]
     assert len(row["centroids"]) == k * len(features)
     assert {c["segment_id"] for c in row["centroids"]} == set(range(1, k + 1))
     assert [t["feature"] for t in row["transform"]] == features
@@ -619,7 +621,7 @@ def test_too_few_customers(
         fit_segmentation(table, SegmentationConfig())
     message = str(raised.value)
     assert "Cannot segment 2 customers" in message
-    assert "segmentation.k_min is 3" in message
+    assert "segmentation.k_min is 4" in message
     empty = segmentation_table_from_matrix(np.empty((0, 10)))
     with pytest.raises(SegmentationError, match="Cannot segment 0 customers"):
         fit_segmentation(empty, SegmentationConfig())

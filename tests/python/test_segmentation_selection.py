@@ -18,11 +18,13 @@ from segmentation.algorithms import (
     CandidateSpec,
     FitData,
     build_deployed_model,
+    candidate_specs,
     cut_ward_tree,
     fit_clusters,
 )
 from segmentation.evaluation import (
     SilhouetteSample,
+    feature_check,
     segment_jaccard,
     silhouette_from_distances,
 )
@@ -66,7 +68,8 @@ def test_rule_text_carries_the_settings() -> None:
     assert "5.0%" in text
     assert ">= 0.7" in text
     assert "highest silhouette" in text
-    assert "3 <= segments <= 8" in SELECTION_RULE
+    assert "4 <= segments <= 8" in SELECTION_RULE
+    assert "within 2% of the best score" in SELECTION_RULE
     no_boot = describe_selection_rule(SegmentationConfig(bootstrap_samples=0))
     assert "stability not checked" in no_boot
 
@@ -90,9 +93,9 @@ def test_rejection_reasons_show_enough_decimals() -> None:
     close = _candidate(1, smallest=0.0198)
     select_candidate([close], config)
     assert close.rejection_reason == "smallest segment 1.98% < 2.00%"
-    unstable = _candidate(2, ari=0.5996)
+    unstable = _candidate(2, ari=0.7996)
     select_candidate([unstable], config)
-    assert unstable.rejection_reason == "stability ARI 0.5996 < 0.6000"
+    assert unstable.rejection_reason == "stability ARI 0.7996 < 0.8000"
 
 
 def test_unstable_and_out_of_range_candidates_are_rejected() -> None:
@@ -103,8 +106,9 @@ def test_unstable_and_out_of_range_candidates_are_rejected() -> None:
     fine = _candidate(4, silhouette=0.3)
     outcome = select_candidate([unstable, too_few, too_many, fine], config)
     assert outcome.selected is fine
-    assert unstable.rejection_reason == "stability ARI 0.40 < 0.60"
-    assert too_few.rejection_reason == "2 segments < k_min=3"
+    assert unstable.rejection_reason == "stability ARI 0.40 < 0.80"
+    assert unstable.selection_reason == "not eligible: stability ARI 0.40 < 0.80"
+    assert too_few.rejection_reason == "2 segments < k_min=4"
     assert too_many.rejection_reason == "12 segments > k_max=8"
 
 
@@ -133,6 +137,68 @@ def test_ties_go_to_fewer_segments_then_algorithm_name() -> None:
     assert outcome.selected is four_agglo
 
 
+def test_the_smallest_k_within_the_tolerance_wins() -> None:
+    config = SegmentationConfig(k_tolerance=0.02)
+    four = _candidate(1, k=4, silhouette=0.500)
+    five = _candidate(2, k=5, silhouette=0.505)
+    six = _candidate(3, k=6, silhouette=0.510)
+    seven = _candidate(4, k=7, silhouette=0.40)
+    assert select_candidate([four, five, six, seven], config).selected is four
+    assert four.selection_reason.startswith("chosen: silhouette 0.500")
+    assert "(0.510 at k=6)" in four.selection_reason
+    assert six.selection_reason == (
+        "silhouette 0.510 within 2% of the best, but k=6 > k=4 already is"
+    )
+    assert seven.selection_reason.startswith("silhouette 0.400 not within 2%")
+
+
+def test_a_clearly_better_larger_k_wins() -> None:
+    config = SegmentationConfig(k_tolerance=0.02)
+    four = _candidate(1, k=4, silhouette=0.45)
+    six = _candidate(2, k=6, silhouette=0.60)
+    assert select_candidate([four, six], config).selected is six
+
+
+def test_kmeans_keeps_its_k_unless_beaten_by_an_as_stable_candidate() -> None:
+    config = SegmentationConfig()
+    baseline = _candidate(1, "kmeans", k=4, silhouette=0.50, ari=0.95)
+    shaky = _candidate(2, "gaussian_mixture", k=4, silhouette=0.505, ari=0.85)
+    assert select_candidate([baseline, shaky], config).selected is baseline
+    assert shaky.selection_reason == (
+        "beaten at k=4 by kmeans (candidate 1): the k-means baseline is more "
+        "stable and within the tolerance"
+    )
+    clearly = _candidate(4, "agglomerative", k=4, silhouette=0.60, ari=0.85)
+    assert select_candidate([baseline, clearly], config).selected is clearly
+    steady = _candidate(3, "agglomerative", k=4, silhouette=0.505, ari=0.97)
+    assert select_candidate([baseline, shaky, steady], config).selected is steady
+    assert baseline.selection_reason.startswith("beaten at k=4 by agglomerative")
+
+
+def test_kmeans_is_always_a_candidate() -> None:
+    config = SegmentationConfig(algorithms=["agglomerative"], k_min=4, k_max=5)
+    specs = candidate_specs(config, n_rows=1_000_000, n_dims=4)
+    kmeans = [s for s in specs if s.algorithm == "kmeans"]
+    assert [s.params["n_clusters"] for s in kmeans] == [4, 5]
+    # fitted on the sample: never the mini-batch variant for 5,000 rows
+    assert not any(s.params["minibatch"] for s in kmeans)
+
+
+def test_feature_check_reports_concentration_and_separation() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 200)
+    signal = labels * 4.0 + rng.normal(size=400)
+    binary = (rng.random(400) < 0.1).astype(float)
+    raw = np.column_stack([signal, binary])
+    checks = feature_check(raw, raw, labels, ["signal", "binary"])
+    by_name = {c["feature"]: c for c in checks}
+    assert by_name["binary"]["top_value_share"] > 0.8
+    assert by_name["signal"]["top_value_share"] == pytest.approx(1 / 400)
+    assert by_name["signal"]["separation_share"] > 0.95
+    assert by_name["signal"]["r_squared"] > 0.7
+    assert by_name["binary"]["r_squared"] < 0.05
+
+
 def test_fallback_when_nothing_is_eligible(caplog: pytest.LogCaptureFixture) -> None:
     config = SegmentationConfig()
     single = _candidate(1, k=1, silhouette=float("nan"))
@@ -145,7 +211,7 @@ def test_fallback_when_nothing_is_eligible(caplog: pytest.LogCaptureFixture) -> 
     assert two.is_selected
     assert not two.is_eligible
     assert "No candidate met the selection rule" in outcome.note
-    assert "2 segments < k_min=3" in outcome.note
+    assert "2 segments < k_min=4" in outcome.note
     assert any("No candidate met" in r.getMessage() for r in caplog.records)
 
 

@@ -1,6 +1,13 @@
 {#- One row per customer with at least one product sale: the RFM and
     behaviour features the segmentation learns from, RFM scores and the
-    rule-based RFM segment. Dates are measured against as_of_date. -#}
+    rule-based RFM segment. Dates are measured against as_of_date.
+    The per-order ratios (weekend share, return rate, days between orders)
+    are shrunk toward the population value by the customer's order count,
+    with the strength of var ratio_prior_orders orders: a customer with n
+    orders gets (n * own value + m * population value) / (n + m), so a
+    one-order customer never carries a 0/1 share. -#}
+
+{%- set prior_orders = "cast(" ~ var('ratio_prior_orders') ~ " as double)" %}
 
 with
 
@@ -27,6 +34,19 @@ rfm_segment_grid as (
     from {{ ref('rfm_segment_grid') }}
 ),
 
+population as (
+    -- the population values the per-order ratios are shrunk toward
+    select
+        sum(weekend_sale_invoice_count) / sum(sale_invoice_count) as weekend_order_share,
+        sum(returns_amount) / sum(gross_sales_amount) as return_rate,
+        coalesce(
+            sum(epoch(last_purchase_at) - epoch(first_purchase_at)) / 86400.0
+            / nullif(sum(sale_invoice_count - 1), 0),
+            0
+        ) as days_between_orders
+    from customers
+),
+
 as_of as (
     -- var as_of_date, else the day after the last purchase (never the wall clock)
     select
@@ -49,17 +69,27 @@ features as (
         cast(round(customers.gross_sales_amount / customers.sale_invoice_count, 2) as double) as avg_order_value,
         cast(round(customers.items_sold / customers.sale_invoice_count, 2) as double) as items_per_order,
         customers.distinct_products,
-        cast(round(customers.returns_amount / customers.gross_sales_amount, 4) as double) as return_rate,
-        case
-            when customers.sale_invoice_count > 1
-                then round(
-                    (epoch(customers.last_purchase_at) - epoch(customers.first_purchase_at))
-                    / 86400.0 / (customers.sale_invoice_count - 1),
-                    2
-                )
-        end as mean_days_between_orders,
-        cast(round(customers.weekend_sale_invoice_count / customers.sale_invoice_count, 4) as double)
-            as weekend_order_share,
+        cast(round(
+            (
+                customers.sale_invoice_count * customers.returns_amount / customers.gross_sales_amount
+                + {{ prior_orders }} * population.return_rate
+            )
+            / (customers.sale_invoice_count + {{ prior_orders }}),
+            4
+        ) as double) as return_rate,
+        cast(round(
+            (
+                (epoch(customers.last_purchase_at) - epoch(customers.first_purchase_at)) / 86400.0
+                + {{ prior_orders }} * population.days_between_orders
+            )
+            / (customers.sale_invoice_count - 1 + {{ prior_orders }}),
+            2
+        ) as double) as mean_days_between_orders,
+        cast(round(
+            (customers.weekend_sale_invoice_count + {{ prior_orders }} * population.weekend_order_share)
+            / (customers.sale_invoice_count + {{ prior_orders }}),
+            4
+        ) as double) as weekend_order_share,
         cast(round(customers.gross_sales_amount, 2) as double) as gross_sales_amount,
         cast(round(customers.returns_amount, 2) as double) as returns_amount,
         cast(customers.first_purchase_at as date) as first_purchase_date,
@@ -67,6 +97,7 @@ features as (
         as_of.as_of_date
     from customers
     cross join as_of
+    cross join population
 ),
 
 scored as (

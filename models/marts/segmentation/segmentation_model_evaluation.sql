@@ -1,6 +1,7 @@
 {#- One row per candidate model the selection considered for the model in
     use: algorithm, parameters, k, every metric, whether it was eligible and
-    why not, and which one was selected. -#}
+    why not, which one was selected and why, and the per-feature check of its
+    segments. -#}
 
 with
 
@@ -21,7 +22,9 @@ final as (
         candidates.fit_seconds,
         candidates.rejection_reason,
         candidates.is_eligible,
-        candidates.is_selected
+        candidates.is_selected,
+        candidates.selection_reason,
+        candidates.feature_check_json
     from {{ ref('int_segmentation_model_candidates') }} as candidates
     inner join {{ ref('int_segmentation_model_in_use') }} as in_use
         on candidates.model_version = in_use.model_version
