@@ -8,13 +8,15 @@
     reject reasons, whichever reader read the line. `read_by` names the
     reader; `date_formats` are the raw_date_formats in the order to try
     them (raw_date_formats_by_use). `loaded_at` comes from the temporary
-    table raw_load_plan (plan_raw_load).
+    table raw_load_plan (plan_raw_load). `typed`: the reader gives quantity
+    and unit_price as numbers and invoice_date as a timestamp
+    (read_raw_parquet_typed), used as they are.
 -#}
-{% macro classify_raw_lines(raw_lines, read_by, date_formats) %}
-    {{- return(adapter.dispatch('classify_raw_lines')(raw_lines, read_by, date_formats)) -}}
+{% macro classify_raw_lines(raw_lines, read_by, date_formats, typed=false) %}
+    {{- return(adapter.dispatch('classify_raw_lines')(raw_lines, read_by, date_formats, typed)) -}}
 {% endmacro %}
 
-{% macro duckdb__classify_raw_lines(raw_lines, read_by, date_formats) %}
+{% macro duckdb__classify_raw_lines(raw_lines, read_by, date_formats, typed=false) %}
     {%- set quoted_formats = [] -%}
     {%- for date_format in date_formats -%}
         {%- do quoted_formats.append(sql_string_literal(date_format)) -%}
@@ -34,7 +36,7 @@
             line_error,
             {#- the fields as text, for a quarantined line the native reader read -#}
             {%- for column_name in ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'] %}
-            {{ column_name }} as {{ column_name }}_text,
+            cast({{ column_name }} as varchar) as {{ column_name }}_text,
             {%- endfor %}
             nullif(trim(invoice_no), '') as invoice_no,
             nullif(trim(stock_code), '') as stock_code,
@@ -48,11 +50,18 @@
                 ''
             ) as customer_id,
             nullif(trim(country), '') as country,
+            {%- if typed %}
+            quantity as quantity_number,
+            unit_price as unit_price_number,
+            invoice_date as invoiced_at
+            {%- else %}
             try_cast(trim(quantity) as double) as quantity_number,
             try_cast(trim(unit_price) as double) as unit_price_number,
             -- the formats in the order raw_date_formats_by_use found them used:
             -- the first that reads the date wins
-            {%- if quoted_formats | length > 0 %}
+            {%- endif %}
+            {%- if typed %}
+            {%- elif quoted_formats | length > 0 %}
                 try_strptime(trim(invoice_date), [{{ quoted_formats | join(', ') }}]) as invoiced_at
             {%- else %}
                 cast(null as timestamp) as invoiced_at

@@ -333,12 +333,16 @@
     quoting (raw_load_plan), and stays read that way only when the reader
     rejected none of its lines and returned as many rows as the survey
     counted lines (reread_files_the_native_reader_missed); otherwise the
-    line-exact reader reads it again.
+    line-exact reader reads it again. `typed` (raw_parquet_is_typed): the
+    Parquet columns Quantity, UnitPrice and InvoiceDate are read with their
+    own types (see read_raw_parquet_typed), never through text.
 -#}
-{% macro read_raw_transaction_lines_natively(source_relation, files) %}
+{% macro read_raw_transaction_lines_natively(source_relation, files, typed=false) %}
     {%- set location = source_relation.render() -%}
     {%- set read_location = raw_files_location(source_relation, files) -%}
-    {%- if location.strip("'").lower().endswith('.parquet') -%}
+    {%- if location.strip("'").lower().endswith('.parquet') and typed -%}
+        {{ read_raw_parquet_typed(read_location, raw_transaction_columns()) }}
+    {%- elif location.strip("'").lower().endswith('.parquet') -%}
         {{ _read_raw_parquet_rows(read_location, raw_transaction_columns()) }}
     {%- else -%}
         {{ read_raw_csv_natively(read_location, raw_transaction_columns()) }}

@@ -23,6 +23,8 @@
 {%- set transaction_files = source('online_retail', 'transaction_files') %}
 {%- set plan = plan_raw_load(ref('base_online_retail__raw_files'), this) %}
 {%- set date_formats = raw_date_formats_by_use(transaction_files, plan.files) %}
+{#- Parquet with numeric and date columns is read with those types -#}
+{%- set typed = raw_parquet_is_typed(transaction_files, plan.native_files) %}
 {%- if plan.native_files | length > 0 %}
     {%- do drop_native_reader_rejects() %}
 {%- endif %}
@@ -31,7 +33,12 @@ with
 
 read_natively as (
     {%- if plan.native_files | length > 0 %}
-        {{ classify_raw_lines(read_raw_transaction_lines_natively(transaction_files, plan.native_files), 'native_reader', date_formats) }}
+        {{ classify_raw_lines(
+            read_raw_transaction_lines_natively(transaction_files, plan.native_files, typed),
+            'native_reader',
+            date_formats,
+            typed
+        ) }}
     {%- else %}
         {{ classify_raw_lines(no_raw_lines(), 'native_reader', date_formats) }}
     {%- endif %}
@@ -39,7 +46,11 @@ read_natively as (
 
 read_line_exactly as (
     {%- if plan.exact_files | length > 0 %}
-        {{ classify_raw_lines(read_raw_transaction_lines(transaction_files, plan.exact_files), 'line_exact_reader', date_formats) }}
+        {{ classify_raw_lines(
+            read_raw_transaction_lines(transaction_files, plan.exact_files),
+            'line_exact_reader',
+            date_formats
+        ) }}
     {%- else %}
         {{ classify_raw_lines(no_raw_lines(), 'line_exact_reader', date_formats) }}
     {%- endif %}
