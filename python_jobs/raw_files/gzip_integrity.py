@@ -69,10 +69,13 @@ def file_facts(path: str, encoding: str) -> dict | None:
     ``gzip_crc32`` and ``gzip_size`` (``.gz`` files only): the CRC-32 and
     the uncompressed size modulo 2**32 that the gzip trailer (the last 8
     bytes) records for the last member. Reads the first block and the last
-    8 bytes, so it costs the same on any file size. Null when the file
+    8 bytes, so it costs the same on any file size; a Parquet file has no
+    line (all null). Null when the file
     cannot be opened (the read that follows names the problem).
     """
     gz = path.lower().endswith(".gz")
+    if path.lower().endswith(".parquet"):
+        return {"header_line": None, "gzip_crc32": None, "gzip_size": None}
     try:
         if gz:
             import gzip
