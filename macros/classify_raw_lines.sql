@@ -97,6 +97,9 @@
         -- the text is kept for the lines quarantined here; a staged line is
         -- its typed fields. A line the native reader read is its fields
         -- written back as CSV (quoted where they hold the delimiter or a quote).
+        {%- if read_by != 'native_reader' %}
+        case when classified_lines.reject_reason is not null then classified_lines.raw_line end as raw_line,
+        {%- else %}
         case
             when classified_lines.reject_reason is not null then coalesce(
                 classified_lines.raw_line,
@@ -113,6 +116,7 @@
                 )
             )
         end as raw_line,
+        {%- endif %}
         classified_lines.invoice_no,
         classified_lines.stock_code,
         classified_lines.description,
