@@ -70,14 +70,44 @@
 {% endmacro %}
 
 
-{% macro _read_raw_csv_lines(location, required_columns, sample_lines=none) %}
+{#- The CSV dialect of the raw files as the line-exact reader uses it: the
+    delimiter (the var), as shown in messages, as a regex, and the regex of
+    one field (quoted with "" as the escaped quote, or plain). -#}
+{% macro raw_csv_dialect() %}
     {#- the var is checked up front by validate_settings (on-run-start) -#}
     {%- set delimiter = var('raw_csv_delimiter') | string -%}
-    {%- set delimiter_shown = '\\t' if delimiter == '\t' else delimiter -%}
     {%- set d = '\\t' if delimiter == '\t' else ('\\' ~ delimiter if delimiter in '.^$|?*+()[]{}' else delimiter) -%}
     {%- set quoted_field = '"(?:[^"]|"")*"' -%}
     {%- set plain_field = '[^' ~ d ~ '"]*' -%}
-    {%- set any_field = '(?:' ~ quoted_field ~ '|' ~ plain_field ~ ')' -%}
+    {{- return({
+        'delimiter': delimiter,
+        'delimiter_shown': '\\t' if delimiter == '\t' else delimiter,
+        'd': d,
+        'any_field': '(?:' ~ quoted_field ~ '|' ~ plain_field ~ ')',
+    }) -}}
+{% endmacro %}
+
+
+{#- raw_line_has_malformed_quoting(column): SQL, true for a line (the text
+    in `column`) that holds a double quote but cannot be split into quoted
+    and plain fields. One rule for the line-exact reader (reason
+    malformed_quoting) and the survey (which sends such a file to it). -#}
+{% macro raw_line_has_malformed_quoting(column) %}
+    {%- set dialect = raw_csv_dialect() -%}
+    {#- a CASE, so that the regex runs only on the few lines with a quote -#}
+    {{- return(
+        "(case when contains(" ~ column ~ ", '\"') then not regexp_full_match(" ~ column ~ ", '"
+        ~ dialect.any_field ~ "(?:" ~ dialect.d ~ dialect.any_field ~ ")*') else false end)"
+    ) -}}
+{% endmacro %}
+
+
+{% macro _read_raw_csv_lines(location, required_columns, sample_lines=none) %}
+    {%- set dialect = raw_csv_dialect() -%}
+    {%- set delimiter = dialect.delimiter -%}
+    {%- set delimiter_shown = dialect.delimiter_shown -%}
+    {%- set d = dialect.d -%}
+    {%- set any_field = dialect.any_field -%}
     {#- a line's fields: a plain split when it has no quote, else a regex that
         honours quoting, with the quotes removed and "" read as " -#}
     {%- set split_fields -%}
@@ -135,9 +165,7 @@
             source_line_number,
             raw_line,
             raw_line is null or regexp_full_match(raw_line, '\s*') as is_blank,
-            contains(raw_line, '"')
-                and not regexp_full_match(raw_line, '{{ any_field }}(?:{{ d }}{{ any_field }})*')
-                as has_malformed_quoting,
+            {{ raw_line_has_malformed_quoting('raw_line') }} as has_malformed_quoting,
             {{ split_fields }} as fields
         from numbered_lines
         where source_line_number > 1
@@ -294,3 +322,109 @@
     select * from final
 {% endmacro %}
 
+
+
+{#-
+    read_raw_transaction_lines_natively(source_relation, files)
+
+    The fast path: `files` read by the engine's own reader, with the same
+    columns as read_raw_transaction_lines. Parquet is read that way always.
+    A CSV file is read that way only when the survey found its header to be
+    the eight columns in the Online Retail order and no line with malformed
+    quoting (raw_load_plan), and stays read that way only when the reader
+    rejected none of its lines and returned as many rows as the survey
+    counted lines (reread_files_the_native_reader_missed); otherwise the
+    line-exact reader reads it again. `typed` (raw_parquet_is_typed): the
+    Parquet columns Quantity, UnitPrice and InvoiceDate are read with their
+    own types (see read_raw_parquet_typed), never through text.
+-#}
+{% macro read_raw_transaction_lines_natively(source_relation, files, typed=false) %}
+    {%- set location = source_relation.render() -%}
+    {%- set read_location = raw_files_location(source_relation, files) -%}
+    {%- if location.strip("'").lower().endswith('.parquet') and typed -%}
+        {{ read_raw_parquet_typed(read_location, raw_transaction_columns()) }}
+    {%- elif location.strip("'").lower().endswith('.parquet') -%}
+        {{ _read_raw_parquet_rows(read_location, raw_transaction_columns()) }}
+    {%- else -%}
+        {{ read_raw_csv_natively(read_location, raw_transaction_columns()) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#-
+    read_raw_csv_natively(location, required_columns)
+
+    CSV files read by DuckDB's reader with the eight columns named and typed
+    as text (no sniffing), strict about quoting, rejected lines recorded in
+    the temporary tables `raw_native_errors` / `raw_native_scans` instead of
+    stopping the read. A line's number is its scan position less its file's
+    first, plus the header line.
+-#}
+{% macro read_raw_csv_natively(location, required_columns) %}
+    {{- return(adapter.dispatch('read_raw_csv_natively')(location, required_columns)) -}}
+{% endmacro %}
+
+{% macro duckdb__read_raw_csv_natively(location, required_columns) %}
+    {%- set names = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] -%}
+    with
+
+    native_rows as (
+        select
+            filename as source_file,
+            ordinality as scan_position,
+            {%- for raw_name, column_name in required_columns %}
+            "{{ names[loop.index0] }}" as {{ column_name }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from read_csv(
+            {{ location }},
+            columns = { {%- for name in names %}'{{ name }}': 'VARCHAR'{{ ", " if not loop.last }}{% endfor -%} },
+            header = true,
+            auto_detect = false,
+            delim = {{ sql_string_literal(var('raw_csv_delimiter')) }},
+            quote = '"',
+            escape = '"',
+            strict_mode = true,
+            null_padding = false,
+            filename = true,
+            ignore_errors = true,
+            store_rejects = true,
+            rejects_table = 'raw_native_errors',
+            rejects_scan = 'raw_native_scans',
+            encoding = '{{ var("raw_encoding") }}'
+        ) with ordinality
+    ),
+
+    file_starts as (
+        select
+            source_file,
+            min(scan_position) as first_scan_position
+        from native_rows
+        group by source_file
+    )
+
+    select
+        native_rows.source_file,
+        native_rows.scan_position - file_starts.first_scan_position + 2 as source_line_number,
+        cast(null as varchar) as raw_line,
+        cast(null as varchar) as line_error,
+        {%- for raw_name, column_name in required_columns %}
+        native_rows.{{ column_name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from native_rows
+    inner join file_starts
+        on native_rows.source_file = file_starts.source_file
+{% endmacro %}
+
+
+{#- A reader's columns with no row: the read of an empty list of files. -#}
+{% macro no_raw_lines() %}
+    select
+        cast(null as varchar) as source_file,
+        cast(null as bigint) as source_line_number,
+        cast(null as varchar) as raw_line,
+        cast(null as varchar) as line_error,
+        {%- for raw_name, column_name in raw_transaction_columns() %}
+        cast(null as varchar) as {{ column_name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    where false
+{% endmacro %}

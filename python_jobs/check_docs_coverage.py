@@ -10,7 +10,9 @@ lists, for the project's own resources:
   the built tables that the YAML does not document at all;
 - macro arguments (from the signature) that the YAML does not document;
 - models without a key test: `unique` and `not_null` on the same column, or
-  `unique_combination_of_columns`.
+  `unique_combination_of_columns`; or, for a table of every raw line, whose
+  key a full test would aggregate again, `meta: key_by_construction:`
+  naming the cheap test that stands for it.
 
 Exit status 0 when nothing is missing, 1 otherwise (every gap is printed).
 
@@ -100,7 +102,10 @@ def find_gaps(manifest: dict, catalog: dict | None = None) -> list[str]:
         for column_name in catalog_nodes.get(unique_id, {}).get("columns", {}):
             if column_name.lower() not in documented:
                 gaps.append(f"{where}: column {column_name} is not documented")
-        if kind == "model" and unique_id not in keyed:
+        by_construction = (node.get("config", {}).get("meta") or {}).get(
+            "key_by_construction"
+        )
+        if kind == "model" and unique_id not in keyed and not by_construction:
             gaps.append(
                 f"{where}: no key test (unique + not_null on a column, "
                 "or unique_combination_of_columns)"

@@ -9,31 +9,35 @@
 
 with
 
-lines_read as (
+-- the per-file counts, and the reasons of the few quarantined lines: no
+-- pass over every line
+mostly_rejected_files as (
     select
         source_file,
-        reject_reason
-    from {{ ref('base_online_retail__lines_read') }}
+        lines_staged,
+        lines_rejected
+    from {{ ref('source_file_loads') }}
+    where lines_rejected > lines_staged
 ),
 
-outcomes_per_file as (
+main_reasons as (
     select
         source_file,
-        count(*) filter (where reject_reason is null) as lines_staged,
-        count(*) filter (where reject_reason is not null) as lines_rejected,
         mode(reject_reason) as main_reject_reason
-    from lines_read
+    from {{ ref('transaction_rejects') }}
+    where source_file in (select mostly_rejected_files.source_file from mostly_rejected_files)
     group by source_file
 ),
 
 final as (
     select
-        source_file,
-        lines_staged,
-        lines_rejected,
-        main_reject_reason
-    from outcomes_per_file
-    where lines_rejected > lines_staged
+        mostly_rejected_files.source_file,
+        mostly_rejected_files.lines_staged,
+        mostly_rejected_files.lines_rejected,
+        main_reasons.main_reject_reason
+    from mostly_rejected_files
+    left join main_reasons
+        on mostly_rejected_files.source_file = main_reasons.source_file
 )
 
 select * from final

@@ -129,9 +129,17 @@ def _facts(warehouse: Path) -> dict:
 
     facts: dict = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        facts["lines"] = con.sql(
-            "select sum(lines_read) from source_file_loads"
-        ).fetchone()[0]
+        facts["lines"], facts["lines_accounted"] = con.sql(
+            "select sum(lines_read), sum(lines_staged + lines_rejected) "
+            "from source_file_loads"
+        ).fetchone()
+        # how many files each reader read (the native reader's fast path)
+        facts["files_by_reader"] = dict(
+            con.sql(
+                "select coalesce(read_by, 'no line'), count(*) "
+                "from source_file_loads group by 1 order by 1"
+            ).fetchall()
+        )
         facts["customers"] = con.sql(
             "select count(*) from customer_features"
         ).fetchone()[0]

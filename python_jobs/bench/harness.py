@@ -52,9 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format",
-        default="csv.gz",
+        default="csv.gz,parquet",
         help="raw file format(s) the build and the references read, comma-separated "
         f"from {', '.join(datasets.FORMATS)}",
+    )
+    parser.add_argument(
+        "--parquet-scales",
+        default="10m",
+        help="the scales at which the parquet format (when in --format) is run; "
+        "'all' for every scale",
     )
     parser.add_argument(
         "--data-dir",
@@ -315,6 +321,13 @@ def ratios(record: dict) -> dict:
     return out
 
 
+def _format_runs_at(file_format: str, scale: str, parquet_scales: str) -> bool:
+    """Parquet runs only at --parquet-scales ('all': everywhere)."""
+    if file_format != "parquet" or parquet_scales.strip() == "all":
+        return True
+    return scale in {name.strip() for name in parquet_scales.split(",")}
+
+
 def _logger():
     def log(message: str) -> None:
         stamp = dt.datetime.now().strftime("%H:%M:%S")
@@ -361,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results_path = workdir / "results.json"
     for scale in scales:
         for file_format in formats:
+            if not _format_runs_at(file_format, scale.name, args.parquet_scales):
+                continue
             record = run_scale(scale, file_format, args, workdir, args.real_data_dir)
             results["runs"].append(record)
             results_path.write_text(json.dumps(results, indent=2) + "\n")

@@ -5,16 +5,19 @@ without an error, up to the cut: the lines after it are lost without a
 trace. :func:`gzip_problem` decompresses the file once, streaming, and
 reports a file whose compressed stream ends before its end-of-stream marker,
 or whose data does not match the CRC-32 and size in its trailer. The
-`check_raw_transactions_location` macro calls it, as the SQL function
-``raw_gzip_problem(path)``, on every ``.gz`` file a run is about to read, and
-stops the build when it returns a problem.
+`survey_raw_files` macro calls it, as the SQL function
+``raw_gzip_problem(path)``, on a ``.gz`` file whose trailer does not match the
+bytes the survey read (see :func:`file_facts`), and stops the build when it
+returns a problem: so a whole file is decompressed once, by the survey's
+read, and only a doubtful one a second time.
 """
 
 from __future__ import annotations
 
+import struct
 import zlib
 
-__all__ = ["gzip_problem", "register_functions"]
+__all__ = ["file_facts", "gzip_problem", "register_functions"]
 
 #: Bytes read per step: large enough that the Python loop costs nothing next
 #: to zlib, small enough that memory stays flat on any file size.
@@ -54,9 +57,72 @@ def gzip_problem(path: str) -> str | None:
     return None
 
 
+#: Bytes of the first line read at most (a header longer than this is cut).
+HEADER_BYTES = 1 << 16
+
+
+def file_facts(path: str, encoding: str) -> dict | None:
+    """What a raw file says about itself without being read through.
+
+    ``header_line``: the first line, decoded with ``encoding`` (undecodable
+    bytes replaced), without its line break; null for an empty file.
+    ``gzip_crc32`` and ``gzip_size`` (``.gz`` files only): the CRC-32 and
+    the uncompressed size modulo 2**32 that the gzip trailer (the last 8
+    bytes) records for the last member. Reads the first block and the last
+    8 bytes, so it costs the same on any file size; a Parquet file has no
+    line (all null). Null when the file
+    cannot be opened (the read that follows names the problem).
+    """
+    gz = path.lower().endswith(".gz")
+    if path.lower().endswith(".parquet"):
+        return {"header_line": None, "gzip_crc32": None, "gzip_size": None}
+    try:
+        if gz:
+            import gzip
+
+            with gzip.open(path, "rb") as stream:
+                try:
+                    head = stream.readline(HEADER_BYTES)
+                except (OSError, EOFError, zlib.error):
+                    head = b""
+            with open(path, "rb") as raw:
+                raw.seek(0, 2)
+                length = raw.tell()
+                raw.seek(max(length - 8, 0))
+                tail = raw.read(8)
+        else:
+            with open(path, "rb") as stream:
+                head = stream.readline(HEADER_BYTES)
+            tail = b""
+    except OSError:
+        return None
+    crc32 = size = None
+    if gz and len(tail) == 8:
+        crc32, size = struct.unpack("<II", tail)
+    text = head.decode(encoding.replace("_", "-"), errors="replace") if head else None
+    return {
+        "header_line": text.rstrip("\r\n") if text is not None else None,
+        "gzip_crc32": crc32,
+        "gzip_size": size,
+    }
+
+
 def register_functions(connection) -> None:
-    """Register ``raw_gzip_problem(path) -> VARCHAR`` (null when whole)."""
-    from duckdb.sqltypes import VARCHAR
+    """Register ``raw_gzip_problem(path) -> VARCHAR`` (null when whole) and
+    ``raw_file_facts(path, encoding) -> STRUCT`` (see :func:`file_facts`)."""
+    import duckdb
+    from duckdb.sqltypes import BIGINT, VARCHAR
+
+    connection.create_function(
+        "raw_file_facts",
+        file_facts,
+        [VARCHAR, VARCHAR],
+        duckdb.struct_type(
+            {"header_line": VARCHAR, "gzip_crc32": BIGINT, "gzip_size": BIGINT}
+        ),
+        null_handling="special",
+        side_effects=True,
+    )
 
     connection.create_function(
         "raw_gzip_problem",

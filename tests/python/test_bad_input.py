@@ -205,6 +205,26 @@ BAD_LINES = [
 ]
 
 
+# (line number, reject reason or None, line) of native_then_exact.csv
+NATIVE_THEN_EXACT = [
+    (2, None, "560401,22001,LAMP,1,2011-03-04 10:00:00,1.5,14011.0,France"),
+    (3, "blank_line", ""),
+    (
+        4,
+        "wrong_field_count",
+        "560402,22001,LAMP,1,2011-03-04 10:00:00,1.5,14011.0,France,EXTRA",
+    ),
+    (5, None, '560403,22001,"LAMP, BIG",2,2011-03-04 10:00:00,1.5,14011.0,France'),
+    (
+        6,
+        "unparseable_quantity",
+        "560404,22001,LAMP,x,2011-03-04 10:00:00,1.5,14011.0,France",
+    ),
+    (7, None, "560405,22002,LAMP,1,2011-03-04 10:00:00,1.5,14011.0,France"),
+]
+NATIVE_THEN_EXACT_LINES = [line for _, _, line in NATIVE_THEN_EXACT]
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return Project(tmp_path_factory.mktemp("bad_input"))
@@ -292,6 +312,11 @@ def quarantine_build(project: Project) -> DbtRun:
         ),
         "empty.csv": "",
         "header_only.csv": ",".join(HEADER) + "\n",
+        # the Online Retail header and no malformed quoting, so the native
+        # reader reads it first; a blank line and an extra field make it
+        # account for fewer lines, so the line-exact reader reads it again
+        "native_then_exact.csv": "\n".join([",".join(HEADER), *NATIVE_THEN_EXACT_LINES])
+        + "\n",
     }
     run = project.build(files)
     assert run.returncode == 0, run.output[-5000:]
@@ -323,6 +348,32 @@ def test_bad_lines_are_quarantined_each_with_its_reason(quarantine_build):
     )
     # a quoted field keeps its comma and quotes; a stray control character stays in its field
     assert staged == [(11, 'LAMP, "BIG"'), (14, "LAMP\x1fBLUE")]
+
+
+def test_a_file_the_native_reader_cannot_account_for_is_read_line_exactly(
+    quarantine_build,
+):
+    rejects = quarantine_build.query(
+        "select source_line_number, reject_reason, raw_line from transaction_rejects "
+        "where source_file like '%/native_then_exact.csv' order by 1"
+    )
+    assert [(line, reason) for line, reason, _ in rejects] == [
+        (line, reason) for line, reason, _ in NATIVE_THEN_EXACT if reason
+    ]
+    # a quarantined line keeps its text as read
+    assert rejects[1][2] == NATIVE_THEN_EXACT[2][2]
+    assert rejects[2][2] == NATIVE_THEN_EXACT[4][2]
+    readers = dict(
+        (_file_name(path), read_by)
+        for path, read_by in quarantine_build.query(
+            "select source_file, read_by from source_file_loads"
+        )
+    )
+    assert readers["native_then_exact.csv"] == "line_exact_reader"
+    # malformed quoting and columns in another order never try the native reader
+    assert readers["bad_lines.csv"] == readers["other_order.csv"] == "line_exact_reader"
+    assert readers["good.csv"] == "native_reader"
+    assert "Read again by the line-exact reader" in quarantine_build.output
 
 
 def test_a_redelivered_file_is_all_duplicates(quarantine_build):

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from bench import datasets, report
+from bench import datasets, harness, report
 from bench.monitor import run_measured, tree_rss_bytes
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +101,18 @@ def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
     _, text = tiny_bench
     assert text.startswith("# Benchmarks\n\nHand-written analysis.\n")
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
-    assert "#### Targets (issue 7)" in text
+    assert "#### Targets (issue 13)" in text
+    # every target of the issue has its row, measured or not
+    for target in (
+        "10M lines, csv.gz: dbt build",
+        "10M lines, parquet: dbt build",
+        "10M lines, parquet: staging + feature layers",
+        "50M lines: peak memory",
+        "10M -> 50M",
+        "real data: dbt build < 15 s",
+        "real data: 541,909 lines = staged + rejected",
+    ):
+        assert target in text
     assert "| tiny | csv.gz |" in text
     assert "| slowest nodes | layer | seconds |" in text
     assert "Command: `python python_jobs/benchmark.py --scales tiny" in text
@@ -180,3 +191,25 @@ def test_peak_memory_counts_the_whole_process_tree(tmp_path):
     assert measured.peak_tree_rss_bytes >= measured.peak_sampled_tree_rss_bytes
     assert tree_rss_bytes(os.getpid()) > 0
     assert tree_rss_bytes(1) > 0  # the whole machine's tree
+
+
+def test_parquet_runs_only_at_the_parquet_scales():
+    assert harness._format_runs_at("csv.gz", "tiny", "10m")
+    assert harness._format_runs_at("parquet", "10m", "10m")
+    assert not harness._format_runs_at("parquet", "50m", "10m")
+    assert harness._format_runs_at("parquet", "50m", "all")
+
+
+def test_the_tiny_build_says_which_reader_read_each_file(tiny_bench):
+    results, text = tiny_bench
+    build = results["runs"][0]["build"]
+    readers = build["files_by_reader"]
+    assert set(readers) <= {"native_reader", "line_exact_reader", "no line"}
+    # the fast path is taken: most generated files are clean
+    assert readers.get("native_reader", 0) > sum(readers.values()) / 2
+    assert build["lines_accounted"] == build["lines"]
+    assert (
+        "Files by the reader that read them: "
+        + ", ".join(f"{name} {count}" for name, count in readers.items())
+        + "."
+    ) in text

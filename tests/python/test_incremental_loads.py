@@ -1,8 +1,10 @@
-"""New raw files are loaded without reading the history again, and a full
+"""New raw files are loaded without reading the history again, a file whose
+content changed is loaded again with its earlier lines replaced, and a full
 refresh gives the same tables."""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 
 import pytest
@@ -13,7 +15,16 @@ LINES = (
     "from base_online_retail__lines_read order by 1, 2"
 )
 FEATURES = "select * from customer_features order by customer_id"
-LOADS = "select * from source_file_loads order by source_file"
+# what a load found in each file; the load times differ between runs
+LOADS = (
+    "select source_file, lines_read, lines_staged, lines_rejected, lines_duplicate, "
+    "is_empty, first_line_number, last_line_number, read_by, file_fingerprint "
+    "from source_file_loads order by source_file"
+)
+LOAD_TIMES = (
+    "select source_file, times_loaded, first_loaded_at, loaded_at "
+    "from source_file_loads order by source_file"
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +44,15 @@ def loads(tmp_path_factory):
     first = dbt("build", base / "run", settings)
     assert first.returncode == 0, first.output[-5000:]
     first_loads = first.query(LOADS)
+    first_times = first.query(LOAD_TIMES)
 
     # the next days arrive, one day is delivered again under another name,
-    # and an already loaded file changes on disk: it must not be read again
+    # and an already loaded file is re-exported with other lines: it must be
+    # read again and its earlier lines replaced
     for day in days[half:]:
         shutil.copy(day, raw / day.name)
     redelivered = raw / days[1].name.replace(".csv.gz", "_resent.csv.gz")
     shutil.copy(days[1], redelivered)
-    original = (raw / days[0].name).read_bytes()
     shutil.copy(days[-1], raw / days[0].name)
     second = dbt("build", base / "run", {**settings, "segmentation_mode": "score"})
     assert second.returncode == 0, second.output[-5000:]
@@ -48,8 +60,12 @@ def loads(tmp_path_factory):
         "lines": second.query(LINES),
         "features": second.query(FEATURES),
         "loads": second.query(LOADS),
+        "times": second.query(LOAD_TIMES),
+        "changed_lines": second.query(
+            "select count(*), count(distinct loaded_at) from base_online_retail__lines_parsed "
+            f"where source_file = '{raw / days[0].name}'"
+        )[0],
     }
-    (raw / days[0].name).write_bytes(original)
     full = dbt(
         "build",
         base / "run",
@@ -59,6 +75,7 @@ def loads(tmp_path_factory):
     assert full.returncode == 0, full.output[-5000:]
     return {
         "first_loads": first_loads,
+        "first_times": first_times,
         "incremental": incremental,
         "full": {
             "lines": full.query(LINES),
@@ -71,17 +88,42 @@ def loads(tmp_path_factory):
     }
 
 
-def test_a_loaded_file_is_not_read_again(loads):
+def test_an_unchanged_file_is_not_read_again(loads):
     first = {row[0]: row for row in loads["first_loads"]}
     later = {row[0]: row for row in loads["incremental"]["loads"]}
-    # the file that changed on disk keeps the accounting of its first load
-    assert later[loads["changed"]] == first[loads["changed"]]
+    first_times = {row[0]: row for row in loads["first_times"]}
+    later_times = {row[0]: row for row in loads["incremental"]["times"]}
     assert set(first) < set(later)
+    for source_file, row in first.items():
+        if source_file == loads["changed"]:
+            continue
+        assert later[source_file] == row
+        # same load: loaded once, at the first run
+        assert later_times[source_file] == first_times[source_file]
+        assert later_times[source_file][1] == 1
+
+
+def test_a_changed_file_is_loaded_again_and_its_lines_replaced(loads):
+    changed = loads["changed"]
+    before = {row[0]: row for row in loads["first_loads"]}[changed]
+    after = {row[0]: row for row in loads["incremental"]["loads"]}[changed]
+    times = {row[0]: row for row in loads["incremental"]["times"]}[changed]
+    first_times = {row[0]: row for row in loads["first_times"]}[changed]
+    new_lines = len(gzip.decompress(loads["days"][-1].read_bytes()).splitlines()) - 1
+    assert before[1] != new_lines  # the re-export holds other lines
+    # the accounting is the new content's, and the reload is recorded
+    assert after[1] == new_lines == after[2] + after[3]
+    assert after[9] != before[9]  # fingerprint
+    _, times_loaded, first_loaded_at, loaded_at = times
+    assert times_loaded == 2
+    assert first_loaded_at == first_times[2] and loaded_at > first_times[3]
+    # the earlier lines are gone: one load's lines, as many as the file has
+    assert loads["incremental"]["changed_lines"] == (new_lines, 1)
 
 
 def test_a_redelivered_file_is_all_duplicates(loads):
     row = {r[0]: r for r in loads["incremental"]["loads"]}[loads["redelivered"]]
-    _, lines_read, staged, rejected, duplicate, _ = row
+    lines_read, staged, rejected, duplicate = row[1:5]
     assert lines_read > 0 and staged == 0 and rejected == duplicate == lines_read
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 
 import duckdb
 import pytest
@@ -65,3 +66,26 @@ def test_the_sql_function_returns_null_for_a_whole_file(whole, tmp_path):
         ).fetchone()
     assert rows[0] is None
     assert "cut off" in rows[1]
+
+
+def test_file_facts_read_the_header_and_the_gzip_trailer(whole, tmp_path):
+    from raw_files import file_facts
+
+    text = b"InvoiceNo,StockCode\r\n1,A\n"
+    day = tmp_path / "day.csv.gz"
+    day.write_bytes(gzip.compress(text))
+    facts = file_facts(str(day), "utf-8")
+    assert facts["header_line"] == "InvoiceNo,StockCode"
+    assert facts["gzip_size"] == len(text)
+    assert facts["gzip_crc32"] == zlib.crc32(text)
+    plain = tmp_path / "day.csv"
+    plain.write_bytes(b"\xef\xbb\xbfInvoiceNo\n")
+    assert file_facts(str(plain), "utf-8") == {
+        "header_line": "\ufeffInvoiceNo",
+        "gzip_crc32": None,
+        "gzip_size": None,
+    }
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert file_facts(str(empty), "utf-8")["header_line"] is None
+    assert file_facts(str(tmp_path / "missing.csv.gz"), "utf-8") is None

@@ -1,33 +1,29 @@
-{#- One row per raw file: lines read (counted independently of the parser),
-    lines staged and lines rejected, by reason. Incremental like the lines
-    it accounts for: a run adds the files it loaded. -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
-{%- set files_to_count = raw_files_to_load(source('online_retail', 'transaction_files')) %}
+{#- One row per raw file: lines read (counted independently of the parser,
+    by the survey in base_online_retail__raw_files), lines staged and lines
+    rejected, by reason, how the file was read, and its loads. Rebuilt each
+    run from the 305-odd file rows and one pass over the lines. -#}
 
 with
 
-raw_line_counts as (
-    {%- if is_incremental() and files_to_count | length == 0 %}
+raw_files as (
     select
         source_file,
-        lines_read
-    from {{ this }}
-    where false
-    {%- else %}
-    {{ count_raw_lines_per_file(
-        source('online_retail', 'transaction_files'),
-        files_to_count if is_incremental() else none
-    ) }}
-    {%- endif %}
+        file_size,
+        file_fingerprint,
+        lines_read,
+        times_loaded,
+        first_loaded_at,
+        loaded_at
+    from {{ ref('base_online_retail__raw_files') }}
 ),
 
 lines_read as (
     select
         source_file,
-        reject_reason
+        source_line_number,
+        reject_reason,
+        read_by
     from {{ ref('base_online_retail__lines_read') }}
-    where source_file in (select raw_line_counts.source_file from raw_line_counts)
 ),
 
 outcomes_per_file as (
@@ -35,22 +31,33 @@ outcomes_per_file as (
         source_file,
         count(*) filter (where reject_reason is null) as lines_staged,
         count(*) filter (where reject_reason is not null) as lines_rejected,
-        count(*) filter (where reject_reason = 'duplicate_line') as lines_duplicate
+        count(*) filter (where reject_reason = 'duplicate_line') as lines_duplicate,
+        min(source_line_number) as first_line_number,
+        max(source_line_number) as last_line_number,
+        max(read_by) as read_by
     from lines_read
     group by source_file
 ),
 
 final as (
     select
-        raw_line_counts.source_file,
-        raw_line_counts.lines_read,
+        raw_files.source_file,
+        raw_files.lines_read,
         coalesce(outcomes_per_file.lines_staged, 0) as lines_staged,
         coalesce(outcomes_per_file.lines_rejected, 0) as lines_rejected,
         coalesce(outcomes_per_file.lines_duplicate, 0) as lines_duplicate,
-        raw_line_counts.lines_read = 0 as is_empty
-    from raw_line_counts
+        raw_files.lines_read = 0 as is_empty,
+        outcomes_per_file.first_line_number,
+        outcomes_per_file.last_line_number,
+        outcomes_per_file.read_by,
+        raw_files.file_size,
+        raw_files.file_fingerprint,
+        raw_files.times_loaded,
+        raw_files.first_loaded_at,
+        raw_files.loaded_at
+    from raw_files
     left join outcomes_per_file
-        on raw_line_counts.source_file = outcomes_per_file.source_file
+        on raw_files.source_file = outcomes_per_file.source_file
 )
 
 select * from final

@@ -1,0 +1,134 @@
+{#-
+    classify_raw_lines(raw_lines, read_by, date_formats)
+
+    Types the lines of a reader (`raw_lines`: the SQL of
+    read_raw_transaction_lines or read_raw_transaction_lines_natively) and
+    gives each the reason it cannot be staged (null when it can): the rows
+    of base_online_retail__lines_parsed. One home for the typing and the
+    reject reasons, whichever reader read the line. `read_by` names the
+    reader; `date_formats` are the raw_date_formats in the order to try
+    them (raw_date_formats_by_use). `loaded_at` comes from the temporary
+    table raw_load_plan (plan_raw_load). `typed`: the reader gives quantity
+    and unit_price as numbers and invoice_date as a timestamp
+    (read_raw_parquet_typed), used as they are.
+-#}
+{% macro classify_raw_lines(raw_lines, read_by, date_formats, typed=false) %}
+    {{- return(adapter.dispatch('classify_raw_lines')(raw_lines, read_by, date_formats, typed)) -}}
+{% endmacro %}
+
+{% macro duckdb__classify_raw_lines(raw_lines, read_by, date_formats, typed=false) %}
+    {%- set quoted_formats = [] -%}
+    {%- for date_format in date_formats -%}
+        {%- do quoted_formats.append(sql_string_literal(date_format)) -%}
+    {%- endfor -%}
+    {%- set delimiter = var('raw_csv_delimiter') | string -%}
+    with
+
+    raw_lines as (
+        {{ raw_lines }}
+    ),
+
+    typed_lines as (
+        select
+            source_file,
+            source_line_number,
+            raw_line,
+            line_error,
+            {#- the fields as text, for a quarantined line the native reader read -#}
+            {%- for column_name in ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'] %}
+            cast({{ column_name }} as varchar) as {{ column_name }}_text,
+            {%- endfor %}
+            nullif(trim(invoice_no), '') as invoice_no,
+            nullif(trim(stock_code), '') as stock_code,
+            nullif(trim(description), '') as description,
+            -- CustomerID arrives as a float ('17850.0'): keep the id as clean text
+            nullif(
+                case
+                    when contains(customer_id, '.') then regexp_replace(trim(customer_id), '\.0+$', '')
+                    else trim(customer_id)
+                end,
+                ''
+            ) as customer_id,
+            nullif(trim(country), '') as country,
+            {%- if typed %}
+            quantity as quantity_number,
+            unit_price as unit_price_number,
+            invoice_date as invoiced_at
+            {%- else %}
+            try_cast(trim(quantity) as double) as quantity_number,
+            try_cast(trim(unit_price) as double) as unit_price_number,
+            -- the formats in the order raw_date_formats_by_use found them used:
+            -- the first that reads the date wins
+            {%- endif %}
+            {%- if typed %}
+            {%- elif quoted_formats | length > 0 %}
+                try_strptime(trim(invoice_date), [{{ quoted_formats | join(', ') }}]) as invoiced_at
+            {%- else %}
+                cast(null as timestamp) as invoiced_at
+            {%- endif %}
+        from raw_lines
+    ),
+
+    classified_lines as (
+        select
+            *,
+            case
+                when line_error is not null then line_error
+                when invoice_no is null then 'missing_invoice_no'
+                when stock_code is null then 'missing_stock_code'
+                when
+                    quantity_number is null
+                    or not isfinite(quantity_number)
+                    or quantity_number != trunc(quantity_number)
+                    then 'unparseable_quantity'
+                when unit_price_number is null or not isfinite(unit_price_number)
+                    then 'unparseable_unit_price'
+                when invoiced_at is null then 'unparseable_invoice_date'
+                when invoiced_at > current_localtimestamp() then 'invoice_date_in_future'
+                when abs(quantity_number) > {{ var('max_abs_quantity') }} then 'absurd_quantity'
+                when abs(unit_price_number) > {{ var('max_abs_unit_price') }} then 'absurd_unit_price'
+            end as reject_reason
+        from typed_lines
+    )
+
+    select
+        classified_lines.source_file,
+        classified_lines.source_line_number,
+        -- the text is kept for the lines quarantined here; a staged line is
+        -- its typed fields. A line the native reader read is its fields
+        -- written back as CSV (quoted where they hold the delimiter or a quote).
+        {%- if read_by != 'native_reader' %}
+        case when classified_lines.reject_reason is not null then classified_lines.raw_line end as raw_line,
+        {%- else %}
+        case
+            when classified_lines.reject_reason is not null then coalesce(
+                classified_lines.raw_line,
+                concat_ws(
+                    {{ sql_string_literal(delimiter) }},
+                    {%- for column_name in ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'] %}
+                    case
+                        when contains(coalesce(classified_lines.{{ column_name }}_text, ''), '"')
+                            or contains(coalesce(classified_lines.{{ column_name }}_text, ''), {{ sql_string_literal(delimiter) }})
+                            then '"' || replace(classified_lines.{{ column_name }}_text, '"', '""') || '"'
+                        else coalesce(classified_lines.{{ column_name }}_text, '')
+                    end{{ "," if not loop.last }}
+                    {%- endfor %}
+                )
+            )
+        end as raw_line,
+        {%- endif %}
+        classified_lines.invoice_no,
+        classified_lines.stock_code,
+        classified_lines.description,
+        classified_lines.customer_id,
+        classified_lines.country,
+        try_cast(classified_lines.quantity_number as bigint) as quantity,
+        try_cast(classified_lines.unit_price_number as decimal(18, 4)) as unit_price,
+        classified_lines.invoiced_at,
+        classified_lines.reject_reason,
+        '{{ read_by }}' as read_by,
+        raw_load_plan.loaded_at
+    from classified_lines
+    inner join raw_load_plan
+        on classified_lines.source_file = raw_load_plan.source_file
+{% endmacro %}

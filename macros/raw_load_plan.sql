@@ -1,0 +1,179 @@
+{#-
+    plan_raw_load(raw_files_relation, lines_relation)
+
+    Which raw files base_online_retail__lines_parsed reads in this run, and
+    how. A file is read when base_online_retail__raw_files records a load of
+    it (a new file, or one whose content changed) that `lines_relation` does
+    not hold yet; all recorded files on a full build. A file whose survey
+    found the Online Retail header in its order and no line with malformed
+    quoting is read by the engine's native reader (Parquet: always), the
+    others by the line-exact reader.
+
+    Leaves the plan in the temporary table `raw_load_plan` (source_file,
+    lines_read, reads_natively, loaded_at: when the load was recorded) for the model's hooks, and returns
+    {'files': all, 'native_files': ..., 'exact_files': ...}, each a sorted
+    list of paths; empty lists while dbt only parses or compiles.
+-#}
+{% macro plan_raw_load(raw_files_relation, lines_relation) %}
+    {%- set empty = {'files': [], 'native_files': [], 'exact_files': []} -%}
+    {%- if not (execute and flags.WHICH in ('run', 'build')) -%}
+        {{ return(empty) }}
+    {%- endif -%}
+    {%- set plan_query -%}
+        create or replace temporary table raw_load_plan as
+        select
+            raw_files.source_file,
+            raw_files.lines_read,
+            raw_files.reads_natively,
+            raw_files.loaded_at
+        from {{ raw_files_relation }} as raw_files
+        {%- if is_incremental() %}
+            where not exists (
+                select 1
+                from (select distinct source_file, loaded_at from {{ lines_relation }}) as loaded
+                where loaded.source_file = raw_files.source_file and loaded.loaded_at = raw_files.loaded_at
+            )
+        {%- endif %}
+    {%- endset -%}
+    {%- do run_query(plan_query) -%}
+    {%- set rows = run_query("select source_file, reads_natively from raw_load_plan order by source_file").rows -%}
+    {%- set plan = {'files': [], 'native_files': [], 'exact_files': []} -%}
+    {%- for source_file, reads_natively in rows -%}
+        {%- do plan.files.append(source_file) -%}
+        {%- do (plan.native_files if reads_natively else plan.exact_files).append(source_file) -%}
+    {%- endfor -%}
+    {{ return(plan) }}
+{% endmacro %}
+
+
+{#-
+    drop_lines_of_reloaded_files(relation, raw_files_relation)
+
+    Pre-hook of base_online_retail__lines_parsed on an incremental run:
+    deletes the lines of every file whose recorded load is newer than the
+    lines (a file that changed on disk), so that its lines are replaced by
+    this run's read of it, not added to. Deletes nothing otherwise.
+-#}
+{% macro drop_lines_of_reloaded_files(relation, raw_files_relation) %}
+    {%- if not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    delete from {{ relation }} as lines
+    where exists (
+        select 1
+        from {{ raw_files_relation }} as raw_files
+        where raw_files.source_file = lines.source_file and raw_files.loaded_at != lines.loaded_at
+    )
+{% endmacro %}
+
+
+{#-
+    reread_files_the_native_reader_missed(relation, source_relation)
+
+    Post-hook of base_online_retail__lines_parsed, in the model's
+    transaction: a file of this load read by the native reader stays read
+    that way only when the reader rejected none of its lines and returned
+    exactly the lines the survey counted. Any other file (an unterminated
+    quote, a blank line, a wrong number of fields) has its rows deleted and
+    is read again by the line-exact reader, which accounts for every line.
+    Returns no SQL when every file passed.
+-#}
+{% macro reread_files_the_native_reader_missed(relation, source_relation) %}
+    {%- if not (execute and flags.WHICH in ('run', 'build')) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set native = run_query(
+        "select count(*) from raw_load_plan where reads_natively"
+    ).columns[0].values()[0] -%}
+    {%- if native == 0 or source_relation.render().strip("'").lower().endswith('.parquet') -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set missed_query -%}
+        with
+
+        rows_read as (
+            select
+                source_file,
+                count(*) as rows_read
+            from {{ relation }}
+            where
+                read_by = 'native_reader'
+                and source_file in (select raw_load_plan.source_file from raw_load_plan where raw_load_plan.reads_natively)
+            group by source_file
+        ),
+
+        rejected as (
+            select distinct scans.file_path as source_file
+            from raw_native_errors as errors
+            inner join raw_native_scans as scans using (scan_id, file_id)
+        )
+
+        select plan.source_file
+        from raw_load_plan as plan
+        left join rows_read on plan.source_file = rows_read.source_file
+        where
+            plan.reads_natively
+            and (
+                coalesce(rows_read.rows_read, 0) != plan.lines_read
+                or plan.source_file in (select rejected.source_file from rejected)
+            )
+        order by plan.source_file
+    {%- endset -%}
+    {%- set missed = run_query(missed_query).columns[0].values() | list -%}
+    {%- if missed | length == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set all_files = run_query("select source_file from raw_load_plan order by source_file").columns[0].values() | list -%}
+    {{ log('Read again by the line-exact reader (the native reader could not account for every line): '
+        ~ missed | length ~ ' file(s), e.g. ' ~ missed[0], info=true) }}
+    delete from {{ relation }}
+    where source_file in (select unnest({{ raw_files_location(source_relation, missed) }}));
+
+    insert into {{ relation }} by name
+    {{ classify_raw_lines(
+        read_raw_transaction_lines(source_relation, missed),
+        'line_exact_reader',
+        raw_date_formats_by_use(source_relation, all_files)
+    ) }}
+{% endmacro %}
+
+
+{#- The time stamp of this run's loads (`loaded_at` of base_online_retail__raw_files):
+    when the dbt invocation started. -#}
+{% macro raw_load_timestamp() %}
+    {{- return("cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)") -}}
+{% endmacro %}
+
+
+{#- Drops the native reader's rejects tables of an earlier read in this
+    session, so that the post-hook sees only this read's rejects. -#}
+{% macro drop_native_reader_rejects() %}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
+        {%- do run_query('drop table if exists raw_native_errors') -%}
+        {%- do run_query('drop table if exists raw_native_scans') -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#-
+    raw_file_reads_natively(header_line, malformed_quoting_lines)
+
+    SQL, true for a file the native reader may read: a Parquet file, or a
+    CSV file whose header is the eight Online Retail columns in their order
+    (any case, spaces and a byte-order mark ignored) and that has no line
+    with malformed quoting.
+-#}
+{% macro raw_file_reads_natively(header_line, malformed_quoting_lines) %}
+    {%- if source('online_retail', 'transaction_files').render().strip("'").lower().endswith('.parquet') -%}
+        {{- return('true') -}}
+    {%- endif -%}
+    {%- set names = [] -%}
+    {%- for raw_name, column_name in raw_transaction_columns() -%}
+        {%- do names.append("'" ~ raw_name ~ "'") -%}
+    {%- endfor -%}
+    {{- return(
+        "coalesce(" ~ malformed_quoting_lines ~ " = 0 and list_transform(string_split(" ~ header_line ~ ", "
+        ~ sql_string_literal(var('raw_csv_delimiter')) ~ "), name -> lower(trim(replace(name, chr(65279), '')))) = ["
+        ~ names | join(", ") ~ "], false)"
+    ) -}}
+{% endmacro %}

@@ -1,0 +1,261 @@
+{#-
+    raw_files_to_survey(source_relation, surveyed_relation)
+
+    The raw files this run must read: every file the `raw_transactions` glob
+    matches whose content is new or changed since it was surveyed (compared
+    with `surveyed_relation`, base_online_retail__raw_files, on an
+    incremental run; all files otherwise). What identifies a file's content
+    is its `file_fingerprint` (raw_file_attributes). Leaves the attributes of
+    every matched file in the temporary table `raw_file_attributes`, for the
+    model to record. An empty list while dbt only parses or compiles.
+-#}
+{% macro raw_files_to_survey(source_relation, surveyed_relation) %}
+    {%- if not (execute and flags.WHICH in ('run', 'build')) -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set location = source_relation.render() -%}
+    {%- if run_query("select count(*) from glob(" ~ location ~ ")").columns[0].values()[0] == 0 -%}
+        {%- do check_raw_transactions_location(location, []) -%}
+    {%- endif -%}
+    {%- do run_query(
+        "create or replace temporary table raw_file_attributes as "
+        ~ raw_file_attributes(location)
+    ) -%}
+    {%- set listing -%}
+        select attributes.source_file
+        from raw_file_attributes as attributes
+        {%- if is_incremental() %}
+            left join {{ surveyed_relation }} as surveyed
+                on attributes.source_file = surveyed.source_file
+            where surveyed.file_fingerprint is distinct from attributes.file_fingerprint
+        {%- endif %}
+        order by attributes.source_file
+    {%- endset -%}
+    {{ return(run_query(listing).columns[0].values() | list) }}
+{% endmacro %}
+
+
+{#-
+    raw_file_attributes(location)
+
+    One row per file of `location` (a glob, as SQL) with what can be known
+    without reading it through: source_file, file_size, file_modified_at,
+    header_line (the first line), gzip_size (the uncompressed size modulo
+    2**32 from a .gz file's trailer) and file_fingerprint, which identifies
+    the content: size, CRC-32 and uncompressed size for a .gz file (whose
+    trailer holds a checksum of the whole content), size and modification
+    time for other files.
+-#}
+{% macro raw_file_attributes(location) %}
+    {{- return(adapter.dispatch('raw_file_attributes')(location)) -}}
+{% endmacro %}
+
+{% macro duckdb__raw_file_attributes(location) %}
+    with
+
+    blobs as (
+        -- read_blob reads no content when only these columns are selected
+        select
+            filename as source_file,
+            size as file_size,
+            cast(last_modified as timestamp) as file_modified_at
+        from read_blob({{ location }})
+    ),
+
+    facts as (
+        select
+            *,
+            raw_file_facts(source_file, '{{ var("raw_encoding") }}') as facts
+        from blobs
+    )
+
+    select
+        source_file,
+        file_size,
+        file_modified_at,
+        facts.header_line as header_line,
+        facts.gzip_size as gzip_size,
+        md5(
+            case
+                when facts.gzip_crc32 is not null
+                    then concat_ws('|', 'gzip', file_size, facts.gzip_crc32, facts.gzip_size)
+                else concat_ws('|', 'file', file_size, strftime(file_modified_at, '%Y-%m-%d %H:%M:%S.%f'))
+            end
+        ) as file_fingerprint
+    from facts
+{% endmacro %}
+
+
+{#-
+    survey_raw_files(source_relation, files)
+
+    The one full read of `files` (the new or changed files) before they are
+    parsed: counts each file's data lines independently of the parser (the
+    number staging must account for), and in the same pass
+
+    - stops the build, naming the file and line, on text that is not valid in
+      the `raw_encoding`;
+    - stops the build, naming the file, on a cut-off or corrupt .gz file: the
+      bytes read must match the uncompressed size the gzip trailer records
+      (a file for which they do not, e.g. one of several gzip members, is
+      decompressed once more by raw_gzip_problem, which decides);
+    - counts the lines with malformed quoting, which the native CSV reader
+      would read where the line-exact reader quarantines them.
+
+    Leaves one row per file in the temporary table `raw_file_survey`
+    (source_file, lines_read, malformed_quoting_lines). Parquet files are
+    counted from their metadata and checked for the required columns.
+-#}
+{% macro survey_raw_files(source_relation, files) %}
+    {%- set location = source_relation.render() -%}
+    {%- set read_location = raw_files_location(source_relation, files) -%}
+    {%- if files | length == 0 or not (execute and flags.WHICH in ('run', 'build')) -%}
+        {%- do run_query(
+            "create or replace temporary table raw_file_survey as "
+            ~ "select cast(null as varchar) as source_file, cast(null as bigint) as lines_read, "
+            ~ "cast(null as bigint) as malformed_quoting_lines where false"
+        ) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if location.strip("'").lower().endswith('.parquet') -%}
+        {%- do _check_raw_parquet_columns(read_location, raw_transaction_columns()) -%}
+        {%- do run_query(
+            "create or replace temporary table raw_file_survey as "
+            ~ count_raw_parquet_rows_per_file(read_location)
+        ) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- do run_query('drop table if exists raw_survey_errors') -%}
+    {%- do run_query('drop table if exists raw_survey_scans') -%}
+    {%- do run_query(
+        "create or replace temporary table raw_file_counts as "
+        ~ count_raw_lines_per_file(read_location)
+    ) -%}
+    {%- do _stop_on_undecodable_lines() -%}
+    {%- do _stop_on_cut_off_gzip_files(read_location) -%}
+    {%- do run_query(
+        "create or replace temporary table raw_file_survey as "
+        ~ "select files.source_file, coalesce(counts.physical_lines - 1, 0) as lines_read, "
+        ~ "coalesce(counts.malformed_quoting_lines, 0) as malformed_quoting_lines "
+        ~ "from (select unnest(" ~ read_location ~ ") as source_file) as files "
+        ~ "left join raw_file_counts as counts on files.source_file = counts.source_file"
+    ) -%}
+{% endmacro %}
+
+
+{#-
+    count_raw_lines_per_file(location)
+
+    Per CSV file of `location` (a list literal): physical_lines, line_bytes
+    (the bytes of the lines' text, line breaks not included) and
+    malformed_quoting_lines, from one plain read of whole lines that does no
+    parsing (read_raw_csv_as_lines). Lines that cannot be decoded are left
+    out of the counts and recorded in the temporary tables
+    `raw_survey_errors` / `raw_survey_scans`. Files with no line at all have
+    no row.
+-#}
+{% macro count_raw_lines_per_file(location) %}
+    {{- return(adapter.dispatch('count_raw_lines_per_file')(location)) -}}
+{% endmacro %}
+
+{% macro duckdb__count_raw_lines_per_file(location) %}
+    {#- latin-1 text is one byte a character in the file, UTF-8 once read -#}
+    {%- set text_bytes = 'length' if var('raw_encoding') | lower in ('latin-1', 'latin1', 'iso-8859-1') else 'strlen' -%}
+    select
+        filename as source_file,
+        count(*) as physical_lines,
+        sum({{ text_bytes }}(coalesce(raw_line, ''))) as line_bytes,
+        count(*) filter (where {{ raw_line_has_malformed_quoting('raw_line') }}) as malformed_quoting_lines
+    from {{ read_raw_csv_as_lines(location, rejects=('raw_survey_errors', 'raw_survey_scans')) }}
+    group by filename
+{% endmacro %}
+
+
+{#- Per Parquet file: its row count, from the files' metadata. -#}
+{% macro count_raw_parquet_rows_per_file(location) %}
+    {{- return(adapter.dispatch('count_raw_parquet_rows_per_file')(location)) -}}
+{% endmacro %}
+
+{% macro duckdb__count_raw_parquet_rows_per_file(location) %}
+    select
+        file_name as source_file,
+        cast(num_rows as bigint) as lines_read,
+        cast(0 as bigint) as malformed_quoting_lines
+    from parquet_file_metadata({{ location }})
+{% endmacro %}
+
+
+{% macro _stop_on_undecodable_lines() %}
+    {%- set encoding = var('raw_encoding') -%}
+    {%- set problems = run_query(
+        "select scans.file_path, errors.line, errors.error_type, errors.error_message, "
+        ~ "count(*) over () as lines, count(distinct scans.file_path) over () as files "
+        ~ "from raw_survey_errors as errors "
+        ~ "inner join raw_survey_scans as scans using (scan_id, file_id) "
+        ~ "order by scans.file_path, errors.line limit 3"
+    ) -%}
+    {%- if problems.rows | length > 0 -%}
+        {%- set first = problems.rows[0] -%}
+        {%- set others = [] -%}
+        {%- for row in problems.rows[1:] -%}
+            {%- do others.append(row[0] ~ " line " ~ row[1]) -%}
+        {%- endfor -%}
+        {%- set where = "Raw file " ~ first[0] ~ ", line " ~ first[1] -%}
+        {%- set extent = " (" ~ first[4] ~ " line" ~ ("s" if first[4] != 1 else "") ~ " in "
+            ~ first[5] ~ " file" ~ ("s" if first[5] != 1 else "") ~ " affected"
+            ~ ("; also " ~ others | join(", ") if others else "") ~ "). " -%}
+        {%- if first[2] == 'INVALID ENCODING' -%}
+            {{ exceptions.raise_compiler_error(
+                where ~ ", is not valid " ~ encoding | upper ~ " text, which the dbt var raw_encoding says the files are"
+                ~ extent ~ "The build stops here; the last publication stays as it is. If the export is Latin-1 (ISO-8859-1, common for Excel and older "
+                ~ "Windows tools), run with --vars '{raw_encoding: latin-1}'; Windows-1252 files (with characters such as "
+                ~ "€ or ’) and files that mix encodings must be converted to UTF-8 first, e.g. "
+                ~ "`iconv -f cp1252 -t utf-8 in.csv > out.csv`."
+            ) }}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error(
+                where ~ ", cannot be read: " ~ first[3] ~ extent ~ "The build stops here; the last publication stays as it is. Fix or remove the file."
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- A cut-off .gz file is read up to the cut without an error. The bytes the
+    survey read (text plus one or two line-break bytes a line, the last line
+    with or without one) must give the size the gzip trailer records; a file
+    where they do not is decompressed by raw_gzip_problem
+    (python_jobs/raw_files, registered by the dbt-duckdb plugin), which
+    names what is wrong, or finds the file whole (several gzip members). -#}
+{% macro _stop_on_cut_off_gzip_files(location) %}
+    {%- set problems = run_query(
+        "with doubtful as ("
+        ~ "select files.source_file from (select unnest(" ~ location ~ ") as source_file) as files "
+        ~ "inner join raw_file_attributes as attributes on files.source_file = attributes.source_file "
+        ~ "left join raw_file_counts as counts on files.source_file = counts.source_file "
+        ~ "where lower(files.source_file) like '%.gz' and ("
+        ~ "attributes.gzip_size is null or not list_contains(["
+        ~ "(coalesce(counts.line_bytes, 0) + coalesce(counts.physical_lines, 0)) % 4294967296, "
+        ~ "(coalesce(counts.line_bytes, 0) + coalesce(counts.physical_lines, 0) - 1) % 4294967296, "
+        ~ "(coalesce(counts.line_bytes, 0) + 2 * coalesce(counts.physical_lines, 0)) % 4294967296, "
+        ~ "(coalesce(counts.line_bytes, 0) + 2 * coalesce(counts.physical_lines, 0) - 1) % 4294967296"
+        ~ "], attributes.gzip_size))) "
+        ~ "select source_file, problem from ("
+        ~ "select source_file, raw_gzip_problem(source_file) as problem from doubtful) "
+        ~ "where problem is not null order by source_file"
+    ) -%}
+    {%- if problems.rows | length > 0 -%}
+        {%- set first = problems.rows[0] -%}
+        {%- set others = [] -%}
+        {%- for row in problems.rows[1:] -%}
+            {%- do others.append(row[0]) -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ first[0] ~ " is not a whole gzip file: " ~ first[1] ~ "."
+            ~ (" Also: " ~ others[:2] | join(", ") ~ "." if others else "")
+            ~ " Reading it would lose the lines after the damage without a trace, so the build stops here; "
+            ~ "the last publication stays as it is. Copy or export the file again (`gzip -t <file>` checks it), "
+            ~ "or move it out of the raw_transactions folder."
+        ) }}
+    {%- endif -%}
+{% endmacro %}

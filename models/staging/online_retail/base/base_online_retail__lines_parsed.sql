@@ -1,0 +1,65 @@
+{#-
+    Every line read from the raw files, typed where it can be, with the reason
+    it cannot be staged while parsing (null when it can). Duplicates are
+    found apart, by base_online_retail__duplicate_lines; the two together are
+    base_online_retail__lines_read, which staging and transaction_rejects
+    read, so each line lands in exactly one of them.
+
+    Incremental by file: a run reads only the loads base_online_retail__raw_files
+    recorded and this table does not hold yet (a new day's export, or a file
+    whose content changed, whose earlier lines the pre-hook deletes), and
+    `--full-refresh` reads them all again with the same result. Each line is
+    written once: a file goes through the engine's native reader when its
+    survey allows, and only a file that reader cannot account for line by
+    line is read again by the line-exact reader (the post-hook).
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ drop_lines_of_reloaded_files(this, ref('base_online_retail__raw_files')) }}",
+    post_hook="{{ reread_files_the_native_reader_missed(this, source('online_retail', 'transaction_files')) }}"
+) }}
+
+{%- set transaction_files = source('online_retail', 'transaction_files') %}
+{%- set plan = plan_raw_load(ref('base_online_retail__raw_files'), this) %}
+{%- set date_formats = raw_date_formats_by_use(transaction_files, plan.files) %}
+{#- Parquet with numeric and date columns is read with those types -#}
+{%- set typed = raw_parquet_is_typed(transaction_files, plan.native_files) %}
+{%- if plan.native_files | length > 0 %}
+    {%- do drop_native_reader_rejects() %}
+{%- endif %}
+
+with
+
+read_natively as (
+    {%- if plan.native_files | length > 0 %}
+        {{ classify_raw_lines(
+            read_raw_transaction_lines_natively(transaction_files, plan.native_files, typed),
+            'native_reader',
+            date_formats,
+            typed
+        ) }}
+    {%- else %}
+        {{ classify_raw_lines(no_raw_lines(), 'native_reader', date_formats) }}
+    {%- endif %}
+),
+
+read_line_exactly as (
+    {%- if plan.exact_files | length > 0 %}
+        {{ classify_raw_lines(
+            read_raw_transaction_lines(transaction_files, plan.exact_files),
+            'line_exact_reader',
+            date_formats
+        ) }}
+    {%- else %}
+        {{ classify_raw_lines(no_raw_lines(), 'line_exact_reader', date_formats) }}
+    {%- endif %}
+),
+
+final as (
+    select * from read_natively
+    union all
+    select * from read_line_exactly
+)
+
+select * from final
