@@ -1,13 +1,10 @@
-{#- Report: every candidate the latest model's search fitted, whether it
-    was selected and eligible, and the metrics the report draws
+{#- Report: every candidate the search of the model in use fitted
+    (segmentation_model_evaluation holds that model's candidates only),
+    whether it was selected and eligible, and the metrics the report draws
     (silhouette, Davies-Bouldin, Calinski-Harabasz, inertia, bootstrap ARI,
     smallest segment share, noise share). -#}
 
 with
-
-latest_model as (
-    {{ latest_registered_model() }}
-),
 
 candidates as (
     select
@@ -28,11 +25,9 @@ candidates as (
 ),
 
 final as (
-    select candidates.*
+    select *
     from candidates
-    inner join latest_model
-        on candidates.model_version = latest_model.model_version
-    order by candidates.algorithm asc, candidates.k asc, candidates.candidate_id asc
+    order by algorithm asc, k asc, candidate_id asc
 )
 
 select * from final

@@ -1,40 +1,34 @@
-{#- Report: the features the latest model considered, one row each: used
+{#- Report: the features the model in use considered, one row each: used
     (in the model's order) or dropped, with the reason it was dropped (for
     example a correlation with a feature kept). -#}
 
 with
 
-latest_model as (
-    {{ latest_registered_model() }}
+in_use as (
+    select model_version
+    from {{ ref('int_segmentation_model_in_use') }}
 ),
 
-used as (
+model_features as (
     select
-        unnest(features_used) as feature,
-        generate_subscripts(features_used, 1) as feature_position
-    from latest_model
-),
-
-dropped as (
-    select unnest(features_dropped, recursive := true)
-    from latest_model
+        model_version,
+        feature,
+        feature_position,
+        is_used,
+        drop_reason
+    from {{ ref('int_segmentation_model_features') }}
 ),
 
 final as (
     select
-        feature,
-        feature_position,
-        true as is_used,
-        cast(null as varchar) as drop_reason
-    from used
-    union all
-    select
-        feature,
-        null as feature_position,
-        false as is_used,
-        reason as drop_reason
-    from dropped
-    order by is_used desc, feature_position asc, feature asc
+        model_features.feature,
+        model_features.feature_position,
+        model_features.is_used,
+        model_features.drop_reason
+    from model_features
+    inner join in_use
+        on model_features.model_version = in_use.model_version
+    order by model_features.is_used desc, model_features.feature_position asc, model_features.feature asc
 )
 
 select * from final

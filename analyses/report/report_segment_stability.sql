@@ -1,26 +1,33 @@
-{#- Report: how stable each segment of the latest model is under bootstrap
+{#- Report: how stable each segment of the model in use is under bootstrap
     resampling: the mean Jaccard similarity with its best match over the
     refits (0 to 1) and whether it falls below the instability line
     (setting jaccard_unstable_below). -#}
 
 with
 
-latest_model as (
-    {{ latest_registered_model() }}
+in_use as (
+    select model_version
+    from {{ ref('int_segmentation_model_in_use') }}
 ),
 
-segments as (
-    select unnest(segments, recursive := true)
-    from latest_model
+model_segments as (
+    select
+        model_version,
+        segment_id,
+        jaccard_stability,
+        is_unstable
+    from {{ ref('int_segmentation_model_segments') }}
 ),
 
 final as (
     select
-        segment_id,
-        jaccard_stability,
-        coalesce(is_unstable, false) as is_unstable
-    from segments
-    order by segment_id
+        model_segments.segment_id,
+        model_segments.jaccard_stability,
+        coalesce(model_segments.is_unstable, false) as is_unstable
+    from model_segments
+    inner join in_use
+        on model_segments.model_version = in_use.model_version
+    order by model_segments.segment_id
 )
 
 select * from final

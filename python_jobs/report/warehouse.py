@@ -10,7 +10,7 @@ The report keeps no SQL of its own. Its figures come from two places:
   and personas, and the customers' segment, recency and monetary value.
 
 Both come from the same build: the report checks that the publication's
-model version is the warehouse's latest model. Every analysis aggregates in
+model version is the warehouse's model in use. Every analysis aggregates in
 the warehouse; only the customer map reads one row per customer, and draws
 at most ``sample_size`` of them. Transaction lines never leave the warehouse.
 """
@@ -190,7 +190,7 @@ def load_report_data(
     ------
     ReportError
         When no model was fitted, or the publication is not the warehouse's
-        latest model (a build that failed after publishing, or the two files
+        model in use (a build that failed after publishing, or the two files
         from different builds).
     """
     model = _one_row(analyses, "report_model", "no segmentation model was fitted")
@@ -200,7 +200,7 @@ def load_report_data(
     if published_versions != {model["model_version"]}:
         raise ReportError(
             f"The publication holds model {', '.join(sorted(published_versions)) or 'none'} "
-            f"but the warehouse's latest model is {model['model_version']}: the two "
+            f"but the warehouse's model in use is {model['model_version']}: the two "
             "files come from different builds. Run `make run` so that both are "
             "written by the same build, or point DUCKDB_PATH and BI_DUCKDB_PATH "
             "at one build's files."

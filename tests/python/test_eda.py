@@ -114,8 +114,9 @@ def test_make_eda_writes_one_csv_per_analysis(eda):
 def test_analyses_use_ref_not_table_names():
     for path in ANALYSES:
         sql = path.read_text()
-        # ref() itself, or the macro that refs the latest registered model
-        assert "{{ ref(" in sql or "{{ latest_registered_model() }}" in sql, path
+        assert "{{ ref(" in sql, path
+        # the fitted model is flat tables: nothing to unpack
+        assert "unnest(" not in sql.lower(), path
         assert sql.lstrip().startswith(("{#", "--")), f"{path} has no header comment"
         assert "main." not in sql, path
 
@@ -393,19 +394,24 @@ def test_rfm_score_grid_adds_up(eda, warehouse):
     assert top["customer_count"].sum() == champions
 
 
-def test_report_analyses_describe_the_latest_model(eda, warehouse):
+def test_report_analyses_describe_the_model_in_use(eda, warehouse):
     run, _ = warehouse
     model = read(eda, "report_model")
     assert len(model) == 1
-    version, n_segments, cutoff = run.query(
-        "select model_version, n_segments, training_cutoff_date from "
-        "segmentation_models order by trained_at desc, model_version limit 1"
+    # the model in use is the one that scored the customers
+    (version,) = {
+        row[0] for row in run.query("select model_version from customer_segments")
+    }
+    n_segments, cutoff = run.query(
+        "select n_segments, training_cutoff_date from segmentation_models "
+        f"where model_version = '{version}'"
     )[0]
     assert model.loc[0, "model_version"] == version
     assert model.loc[0, "n_segments"] == n_segments
     assert model.loc[0, "training_cutoff_date"] == str(cutoff)
 
     candidates = read(eda, "report_model_candidates")
+    assert set(candidates["model_version"]) == {version}
     assert candidates["is_selected"].sum() == 1
     assert candidates[candidates["is_selected"]]["is_eligible"].all() or bool(
         model.loc[0, "selection_fallback"]
@@ -427,6 +433,7 @@ def test_report_analyses_describe_the_latest_model(eda, warehouse):
     stability = read(eda, "report_segment_stability")
     segments = {row[0] for row in run.query("select segment_id from segment_personas")}
     assert set(stability["segment_id"]) <= segments
+    assert segments - {0} <= set(stability["segment_id"])  # every fitted segment
     assert stability["jaccard_stability"].dropna().between(0, 1).all()
 
 

@@ -191,10 +191,14 @@ def test_report_names_the_period_and_the_model(report, warehouse):
         "select min(first_purchase_date), max(last_purchase_date) from customer_features"
     )[0]
     assert str(first) in text and str(last) in text
-    algorithm, rule, n_segments = warehouse.query(
-        "select algorithm, selection_rule, n_segments from segmentation_models "
-        "order by trained_at desc limit 1"
+    # the model in use: the one registry row flagged so, which scored the customers
+    algorithm, rule, n_segments, version = warehouse.query(
+        "select algorithm, selection_rule, n_segments, model_version "
+        "from segmentation_models where is_in_use"
     )[0]
+    assert warehouse.query("select distinct model_version from customer_segments") == [
+        (version,)
+    ]
     assert "<h1>Customer segmentation report</h1>" in html
     assert rule in text
     assert f"<dd>{algorithm}</dd>" in text
