@@ -44,8 +44,8 @@ def require_real_data() -> Path:
     """The glob of the real data files; fails in CI, skips elsewhere, when absent."""
     if not glob.glob(str(REAL_DATA_GLOB)):
         missing(
-            f"the real Online Retail data: no *.csv.gz in {REAL_DATA_DIR} "
-            "(../shared/data/online_retail beside the project)"
+            f"the real Online Retail data ({REAL_DATA_GLOB}: "
+            "../shared/data/online_retail beside the project)"
         )
     return REAL_DATA_GLOB
 
