@@ -49,13 +49,18 @@ lint: install
 	@mkdir -p target/lint && rm -f target/lint/empty.duckdb
 	DUCKDB_PATH=target/lint/empty.duckdb $(BIN)/sqlfluff lint models macros analyses tests --processes 2
 
-# Every model, column, seed, source and macro described; every model's key tested.
+# Every model, column, seed, source and macro described; every model's key
+# tested. The one run of this check (pytest tests only the checker itself).
 docs-check: install
 	$(DBT) parse --quiet
 	$(BIN)/python python_jobs/check_docs_coverage.py --manifest target/manifest.json
 
+# Test files run in parallel, each file whole on one worker (--dist loadfile),
+# so a module's own builds happen once; the shared builds of conftest.py are
+# built once per run for all workers. The 15 slowest steps are listed last.
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/python -m pytest tests/python
+	$(BIN)/python -m pytest tests/python -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 docs: install
 	$(DBT) docs generate

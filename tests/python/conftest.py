@@ -2,14 +2,65 @@
 
 Puts ``python_jobs/`` on ``sys.path`` so the packages there (such as
 ``segmentation``) import as they do inside the dbt Python models.
+
+Shared builds: one build per data set per session
+-------------------------------------------------
+A full ``dbt build`` takes from ten seconds to a minute, so a test that only
+reads a warehouse takes one of these session fixtures instead of building
+its own. Each is built once per ``pytest`` run, also under pytest-xdist (the
+first worker to ask builds it under a file lock; the others wait and read
+the same folder), into the session's temporary folder:
+
+``generated_build``
+    the generator's planted personas, 2,000 customers, seed 7, every setting
+    at its default (full clustering, BI publication, every dbt test);
+``small_build``
+    300 generated customers (seed 3) with light clustering settings
+    (``SMALL_SEGMENTATION``): for tests of the SQL marts, metrics, docs;
+``real_build``
+    the real UCI Online Retail data (../shared/data/online_retail), default
+    settings. In CI a missing data set fails the test; elsewhere it skips.
+
+Each hands out a :class:`SharedBuild`, a read-only handle shaped like
+``pipeline.DbtRun`` (``returncode``, ``output``, ``warehouse``, ``query``)
+plus ``arrow``, ``folder``, ``raw``, ``ground_truth``, ``variables`` and
+``published``. Read it, never write it: ``query`` and ``arrow`` open the
+warehouse read-only, and the session fails a test that changed the file.
+A test that must build on top of a shared warehouse (an incremental run,
+a second build) takes a private copy with ``build.fork(tmp_path)`` and runs
+``dbt("build", folder, build.variables)`` there. Example::
+
+    def test_every_customer_has_one_segment(generated_build):
+        (features, segmented) = generated_build.query("select ...")[0]
+        assert features == segmented
+
+A module that needs other settings builds its own, once, in a
+``scope="module"`` fixture, and keeps its vars the same across its builds so
+that dbt's partial parsing keeps them short.
+
+Fail, don't skip, in CI
+-----------------------
+When the environment variable ``CI`` is set, a skipped test fails the run
+with the skip's reason: a CI run without the real data is red, not green
+with skips. ``pipeline.require_real_data()`` (or the ``real_data`` fixture)
+names what is missing: it fails in CI and skips elsewhere.
+``pipeline.require_tool("mf")`` fails wherever a command that
+requirements.txt installs is missing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
+import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -17,6 +68,240 @@ import pytest
 PYTHON_JOBS = Path(__file__).resolve().parents[2] / "python_jobs"
 if str(PYTHON_JOBS) not in sys.path:
     sys.path.insert(0, str(PYTHON_JOBS))
+
+from pipeline import (  # noqa: E402
+    DbtRun,
+    dbt,
+    generate_data,
+    in_ci,
+    require_real_data,
+    tail,
+)
+
+# --------------------------------------------------------------------------
+# fail, don't skip, in CI
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The glob of the real data files (see require_real_data)."""
+    return require_real_data()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In CI, a skip (from any test or marker) fails with the skip's reason."""
+    report = yield
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr
+        if isinstance(reason, tuple):
+            reason = reason[2]
+        report.outcome = "failed"
+        report.longrepr = f"CI is set, so a skip fails the run: {reason}"
+    return report
+
+
+# --------------------------------------------------------------------------
+# shared builds
+
+SMALL_SEGMENTATION = {
+    "algorithms": ["kmeans"],
+    "k_min": 3,
+    "k_max": 4,
+    "bootstrap_samples": 2,
+}
+
+
+@dataclass(frozen=True)
+class SharedBuild:
+    """A warehouse built once per session: read it, never write it."""
+
+    name: str
+    folder: Path
+    variables: dict
+    output: str
+    returncode: int = 0
+    stamp: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def warehouse(self) -> Path:
+        return self.folder / "warehouse.duckdb"
+
+    @property
+    def raw(self) -> Path:
+        """The raw files of a generated set (the real data lives elsewhere)."""
+        return self.folder / "raw"
+
+    @property
+    def ground_truth(self) -> Path:
+        """customer_personas.csv and manifest.json of a generated set."""
+        return self.folder / "ground_truth"
+
+    @property
+    def published(self) -> Path:
+        """The BI publication of the build (a DuckDB file; parquet/ beside it)."""
+        return self.folder / "published" / "segments.duckdb"
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection; close it (use it in a `with`)."""
+        return duckdb.connect(str(self.warehouse), read_only=True)
+
+    def query(self, sql: str) -> list[tuple]:
+        with self.connect() as con:
+            return con.sql(sql).fetchall()
+
+    def arrow(self, sql: str) -> pa.Table:
+        with self.connect() as con:
+            table = con.sql(sql).arrow()
+        return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+
+    def fork(self, folder: Path) -> Path:
+        """Copy the warehouse and dbt's target folder (parsed project) into
+        `folder`, for a test that builds on top of this build; return it.
+
+        ``dbt("build", folder, build.variables)`` then runs incrementally on
+        the copy, with the publication in ``folder/published``.
+        """
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.warehouse, folder / "warehouse.duckdb")
+        shutil.copytree(self.folder / "target", folder / "target", dirs_exist_ok=True)
+        return folder
+
+    def unchanged(self) -> bool:
+        return _file_stamp(self.warehouse) == self.stamp
+
+
+def _file_stamp(path: Path) -> tuple:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's folder of shared builds, the same for every xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # workers get <session base>/popen-gwN
+    root = base / "shared-builds"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_build(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    build: Callable[[Path], tuple[dict, DbtRun]],
+) -> SharedBuild:
+    """Build `name` once per session (across xdist workers) and return it.
+
+    `build(folder)` writes the data into folder, runs dbt with
+    ``dbt(..., folder, variables)`` and returns (variables, run). A failed
+    build is recorded, so every test that asks for it fails with its output
+    without building again.
+    """
+    root = shared_root(tmp_path_factory)
+    folder = root / name
+    record = root / f"{name}.json"
+    with _file_lock(root / f"{name}.lock"):
+        if not record.exists():
+            folder.mkdir()
+            try:
+                variables, run = build(folder)
+                result = {
+                    "variables": variables,
+                    "returncode": run.returncode,
+                    "output": run.output,
+                }
+            except BaseException as error:  # pytest.fail raises a BaseException
+                result = {
+                    "returncode": None,
+                    "output": f"{type(error).__name__}: {error}",
+                }
+                record.write_text(json.dumps(result))
+                raise
+            record.write_text(json.dumps(result))
+        result = json.loads(record.read_text())
+    if result["returncode"] != 0:
+        pytest.fail(
+            f"the shared build {name!r} in {folder} failed:\n{tail(result['output'])}",
+            pytrace=False,
+        )
+    warehouse = folder / "warehouse.duckdb"
+    return SharedBuild(
+        name,
+        folder,
+        result["variables"],
+        result["output"],
+        stamp=_file_stamp(warehouse),
+    )
+
+
+def _checked(build: SharedBuild) -> Iterator[SharedBuild]:
+    yield build
+    assert build.unchanged(), (
+        f"a test wrote to the shared build {build.name!r} ({build.warehouse}); "
+        "fork() it instead"
+    )
+
+
+def _build_generated(
+    folder: Path, customers: int, seed: int, variables: dict
+) -> tuple[dict, DbtRun]:
+    raw = generate_data(folder, customers=customers, seed=seed)
+    variables = {"raw_transactions": f"{raw}/*.csv.gz", **variables}
+    return variables, dbt("build", folder, variables)
+
+
+@pytest.fixture(scope="session")
+def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedBuild]:
+    """2,000 generated customers (seed 7), default settings, built once."""
+    yield from _checked(
+        shared_build(
+            tmp_path_factory,
+            "generated",
+            lambda folder: _build_generated(folder, 2000, 7, {}),
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedBuild]:
+    """300 generated customers (seed 3), light clustering settings, built once."""
+    yield from _checked(
+        shared_build(
+            tmp_path_factory,
+            "small",
+            lambda folder: _build_generated(
+                folder, 300, 3, {"segmentation": SMALL_SEGMENTATION}
+            ),
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def real_build(
+    tmp_path_factory: pytest.TempPathFactory, real_data: Path
+) -> Iterator[SharedBuild]:
+    """The real Online Retail data, default settings, built once."""
+
+    def build(folder: Path) -> tuple[dict, DbtRun]:
+        variables = {"raw_transactions": str(real_data)}
+        return variables, dbt("build", folder, variables)
+
+    yield from _checked(shared_build(tmp_path_factory, "real", build))
+
+
+# --------------------------------------------------------------------------
+# in-memory customer tables for the segmentation package
 
 SEGMENTATION_FEATURES = (
     "recency_days",

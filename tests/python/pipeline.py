@@ -1,23 +1,138 @@
-"""Run the project's own commands from tests: the generator and dbt.
+"""Run the project's own commands from tests: the generator, dbt and tools.
 
 Each run gets its own warehouse file, target and log folders, so tests never
 share state with each other or with a developer's `make run`.
+
+Every subprocess goes through :func:`run_command`, which stops it (and the
+processes it started) after a timeout and fails the test with the command
+and the tail of its output: a hung build fails CI instead of hanging it.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-REAL_DATA_GLOB = PROJECT_ROOT.parent / "shared" / "data" / "online_retail" / "*.csv.gz"
+REAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "online_retail"
+REAL_DATA_GLOB = REAL_DATA_DIR / "*.csv.gz"
 DBT = Path(sys.executable).with_name("dbt")
+
+# Seconds a test subprocess may run: a full build on the real data takes about
+# a minute on a busy 2-core machine; TEST_SUBPROCESS_TIMEOUT overrides it.
+SUBPROCESS_TIMEOUT = float(os.environ.get("TEST_SUBPROCESS_TIMEOUT", "900"))
+OUTPUT_TAIL = 5000
+
+
+def in_ci() -> bool:
+    """True when the environment variable CI is set (CI=true on CI runners)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_real_data() -> Path:
+    """The glob of the real data files; fails in CI, skips elsewhere, when absent."""
+    if not glob.glob(str(REAL_DATA_GLOB)):
+        missing(
+            f"the real Online Retail data ({REAL_DATA_GLOB}: "
+            "../shared/data/online_retail beside the project)"
+        )
+    return REAL_DATA_GLOB
+
+
+def require_tool(name: str) -> Path:
+    """A command of the venv (or PATH) that requirements.txt installs.
+
+    Missing, it fails the test, in CI and elsewhere alike: the install is
+    broken, and a skip would hide it.
+    """
+    beside = Path(sys.executable).with_name(name)
+    if beside.exists():
+        return beside
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    pytest.fail(
+        f"the `{name}` command is missing (pip install -r requirements.txt "
+        "installs it)",
+        pytrace=False,
+    )
+
+
+def missing(what: str) -> None:
+    """Fail (in CI) or skip (elsewhere) because `what` is missing."""
+    if in_ci():
+        pytest.fail(f"CI is set and {what} is missing", pytrace=False)
+    pytest.skip(f"{what} is missing")
+
+
+def tail(text: str, characters: int = OUTPUT_TAIL) -> str:
+    return text if len(text) <= characters else "..." + text[-characters:]
+
+
+def run_command(
+    cmd: list[str],
+    *,
+    cwd: Path = PROJECT_ROOT,
+    env: dict | None = None,
+    timeout: float | None = None,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to its end, output captured (stdout and stderr apart).
+
+    Past `timeout` seconds (default SUBPROCESS_TIMEOUT) the command's whole
+    process group is killed and the test fails with the command and the tail
+    of what it printed. With `check`, a non-zero exit fails the test the same
+    way.
+    """
+    timeout = SUBPROCESS_TIMEOUT if timeout is None else timeout
+    process = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process)
+        stdout, stderr = process.communicate()
+        pytest.fail(
+            f"timed out after {timeout:.0f} s and was killed: {shlex.join(cmd)}\n"
+            f"--- last output ---\n{tail(stdout + stderr)}",
+            pytrace=False,
+        )
+    done = subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)
+    if check and done.returncode != 0:
+        pytest.fail(
+            f"exit status {done.returncode}: {shlex.join(cmd)}\n"
+            f"--- last output ---\n{tail(stdout + stderr)}",
+            pytrace=False,
+        )
+    return done
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL a process started with start_new_session and all it started."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 @dataclass
@@ -36,7 +151,10 @@ class DbtRun:
 def generate_data(
     out_dir: Path, customers: int, seed: int = 42, extra: list[str] | None = None
 ) -> Path:
-    """Write generated raw files into out_dir/raw; return the raw folder."""
+    """Write generated raw files into out_dir/raw; return the raw folder.
+
+    The ground truth lands in out_dir/ground_truth.
+    """
     raw = out_dir / "raw"
     cmd = [
         sys.executable,
@@ -49,8 +167,39 @@ def generate_data(
         str(seed),
         *(extra or []),
     ]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    run_command(cmd, check=True)
     return raw
+
+
+def dbt_environment(workdir: Path, env: dict | None = None) -> dict:
+    """The environment of a dbt run whose warehouse and publication are in workdir."""
+    return {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+        "DUCKDB_PATH": str(workdir / "warehouse.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "BI_DUCKDB_PATH": str(workdir / "published" / "segments.duckdb"),
+        **(env or {}),
+    }
+
+
+def dbt_command(
+    command: str,
+    workdir: Path,
+    variables: dict | None = None,
+    args: list[str] | None = None,
+) -> list[str]:
+    """`dbt <command>` with its target and log folders in workdir."""
+    return [
+        str(DBT),
+        *command.split(),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        *(["--vars", json.dumps(variables)] if variables else []),
+        *(args or []),
+    ]
 
 
 def dbt(
@@ -59,29 +208,17 @@ def dbt(
     variables: dict | None = None,
     args: list[str] | None = None,
     env: dict | None = None,
+    timeout: float | None = None,
 ) -> DbtRun:
-    """Run `dbt <command>` on the project with its own warehouse in workdir."""
+    """Run `dbt <command>` on the project with its own warehouse in workdir.
+
+    `env` entries override the defaults (DUCKDB_PATH, BI_DUCKDB_PATH, ...).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    warehouse = workdir / "warehouse.duckdb"
-    cmd = [
-        str(DBT),
-        command,
-        "--target-path",
-        str(workdir / "target"),
-        "--log-path",
-        str(workdir / "logs"),
-        *(["--vars", json.dumps(variables)] if variables else []),
-        *(args or []),
-    ]
-    run_env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-        "DUCKDB_PATH": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "BI_DUCKDB_PATH": str(workdir / "published" / "segments.duckdb"),
-        **(env or {}),
-    }
-    done = subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=run_env, capture_output=True, text=True
+    run_env = dbt_environment(workdir, env)
+    done = run_command(
+        dbt_command(command, workdir, variables, args), env=run_env, timeout=timeout
     )
-    return DbtRun(done.returncode, done.stdout + done.stderr, warehouse)
+    return DbtRun(
+        done.returncode, done.stdout + done.stderr, Path(run_env["DUCKDB_PATH"])
+    )

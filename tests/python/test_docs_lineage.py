@@ -2,8 +2,9 @@
 
 `dbt docs generate` runs on a fresh warehouse with every proxy pointed at a
 closed port, so anything that reached for the network would fail. The
-lineage checks read the manifest it writes; the coverage check is the
-script CI runs (python_jobs/check_docs_coverage.py).
+lineage checks read the manifest it writes. The docs coverage of the
+project is checked once, by `make docs-check`; here only the checker
+(python_jobs/check_docs_coverage.py) is tested, on a manifest made to fail.
 """
 
 from __future__ import annotations
@@ -197,11 +198,6 @@ def test_bi_tables_have_enforced_contracts(docs) -> None:
 def test_overview_page_exists(docs) -> None:
     overview = docs["docs"][f"doc.{PROJECT}.__overview__"]
     assert "segment_profiles" in overview["block_contents"]
-
-
-def test_every_node_is_described_and_every_model_key_tested(docs) -> None:
-    gaps = check_docs_coverage.find_gaps(docs)
-    assert gaps == [], "\n".join(gaps)
 
 
 def test_coverage_check_flags_what_is_missing() -> None:

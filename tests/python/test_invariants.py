@@ -13,12 +13,16 @@ and checks what must hold for any input:
 - segment customer shares sum to 1.
 
 A build takes ten seconds or more, so there are few examples, derandomized
-(the same ones on every run) and not shrunk.
+(the same ones on every run) and not shrunk. The same invariants but
+monetary (which needs the rules applied to known lines) are checked on the
+session's shared builds too: the generated data with its planted dirt, the
+small set and the real data (conftest.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections import defaultdict
 from decimal import Decimal
@@ -27,7 +31,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from pipeline import dbt
+from pipeline import dbt, tail
 from test_bad_input import csv_text
 
 # The codes of seeds/non_product_stock_codes.csv the generator uses.
@@ -203,13 +207,8 @@ def test_build_invariants_hold_on_random_transactions(folder: Path, data: dict):
         args=["--full-refresh"],
         env={"BI_DUCKDB_PATH": str(folder / "published" / "segments.duckdb")},
     )
-    assert run.returncode == 0, run.output[-5000:]
-
-    read, staged, rejected = run.query(
-        "select sum(lines_read), sum(lines_staged), sum(lines_rejected) from source_file_loads"
-    )[0]
-    assert read == written
-    assert read == staged + rejected
+    assert run.returncode == 0, tail(run.output)
+    assert_invariants(run, written)
 
     monetary = {
         customer: Decimal(str(value))
@@ -226,6 +225,16 @@ def test_build_invariants_hold_on_random_transactions(folder: Path, data: dict):
             value,
         )
 
+
+def assert_invariants(run, written: int) -> None:
+    """What holds for any input: every line accounted for, no negative
+    recency, one segment per featurized customer, shares summing to 1."""
+    read, staged, rejected = run.query(
+        "select sum(lines_read), sum(lines_staged), sum(lines_rejected) from source_file_loads"
+    )[0]
+    assert read == written
+    assert read == staged + rejected
+
     (min_recency,) = run.query("select min(recency_days) from customer_features")[0]
     assert min_recency >= 0
 
@@ -233,7 +242,22 @@ def test_build_invariants_hold_on_random_transactions(folder: Path, data: dict):
         "select (select count(*) from customer_features), count(*), count(distinct customer_id) "
         "from customer_segments"
     )[0]
-    assert featurized == segmented == distinct
+    assert featurized == segmented == distinct > 0
 
     (shares,) = run.query("select sum(customer_share) from segment_profiles")[0]
     assert shares == pytest.approx(1.0)
+
+
+# the lines of the real data set (../shared/data/README.md)
+REAL_LINES = 541_909
+
+
+@pytest.mark.parametrize("name", ["generated_build", "small_build", "real_build"])
+def test_build_invariants_hold_on_the_shared_builds(request, name: str):
+    build = request.getfixturevalue(name)
+    if name == "real_build":
+        written = REAL_LINES
+    else:
+        manifest = json.loads((build.ground_truth / "manifest.json").read_text())
+        written = manifest["lines"]["total"]
+    assert_invariants(build, written)

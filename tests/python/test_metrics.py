@@ -1,25 +1,21 @@
 """MetricFlow answers the customer metrics by segment and persona.
 
-`mf` reads the semantic manifest from `<project>/target/` of the folder it
-runs in and takes no target path, so the build runs in a throwaway copy of
-the project made of symbolic links (its own target/ and logs/), against its
-own warehouse. Light clustering settings: this module tests the metrics.
+Reads the session's shared small build (conftest.py). `mf` reads the
+semantic manifest from `<project>/target/` of the folder it runs in and
+opens the warehouse for writing, so it runs in a throwaway copy of the
+project made of symbolic links, with the build's semantic manifest in its
+own target/ and its own copy of the warehouse.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
+import shutil
 
 import pytest
-from pipeline import PROJECT_ROOT, DbtRun, generate_data
+from pipeline import PROJECT_ROOT, require_tool, run_command, tail
 
-MF = Path(sys.executable).with_name("mf")
-DBT = Path(sys.executable).with_name("dbt")
 PROJECT_ENTRIES = [
     "dbt_project.yml",
     "profiles.yml",
@@ -31,66 +27,36 @@ PROJECT_ENTRIES = [
     "analyses",
     "python_jobs",
 ]
-LIGHT_SEGMENTATION = {
-    "algorithms": ["kmeans"],
-    "k_min": 3,
-    "k_max": 4,
-    "bootstrap_samples": 2,
-}
-
-pytestmark = pytest.mark.skipif(
-    not MF.exists(), reason="dbt-metricflow is not installed"
-)
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def project(small_build, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    mf = require_tool("mf")
     workdir = tmp_path_factory.mktemp("metrics")
-    raw = generate_data(workdir, customers=1500, seed=11)
     shadow = workdir / "project"
     shadow.mkdir()
     for entry in PROJECT_ENTRIES:
         if (PROJECT_ROOT / entry).exists():
             (shadow / entry).symlink_to(PROJECT_ROOT / entry)
-    warehouse = workdir / "warehouse.duckdb"
+    (shadow / "target").mkdir()
+    semantic_manifest = small_build.folder / "target" / "semantic_manifest.json"
+    assert semantic_manifest.exists(), "the build wrote no semantic manifest"
+    shutil.copyfile(semantic_manifest, shadow / "target" / "semantic_manifest.json")
+    warehouse = small_build.fork(workdir / "build") / "warehouse.duckdb"
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(shadow),
         "DUCKDB_PATH": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    variables = json.dumps(
-        {
-            "raw_transactions": f"{raw}/*.csv.gz",
-            "publish_for_bi": False,
-            "segmentation": LIGHT_SEGMENTATION,
-        }
-    )
-    build = subprocess.run(
-        [
-            str(DBT),
-            "build",
-            "--vars",
-            variables,
-            "--exclude-resource-type",
-            "test",
-            "unit_test",
-        ],
-        cwd=shadow,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert build.returncode == 0, (build.stdout + build.stderr)[-3000:]
-    assert (shadow / "target" / "semantic_manifest.json").exists()
-    return {"shadow": shadow, "env": env, "warehouse": DbtRun(0, "", warehouse)}
+    return {"mf": mf, "shadow": shadow, "env": env, "warehouse": small_build}
 
 
 def mf_query(project: dict, metrics: list[str], group_by: list[str]) -> list[dict]:
     out = project["shadow"] / f"mf_{'_'.join(metrics)}_{'_'.join(group_by)}.csv"
-    done = subprocess.run(
+    done = run_command(
         [
-            str(MF),
+            str(project["mf"]),
             "query",
             "--metrics",
             ",".join(metrics),
@@ -100,10 +66,8 @@ def mf_query(project: dict, metrics: list[str], group_by: list[str]) -> list[dic
         ],
         cwd=project["shadow"],
         env=project["env"],
-        capture_output=True,
-        text=True,
     )
-    assert done.returncode == 0 and out.exists(), (done.stdout + done.stderr)[-3000:]
+    assert done.returncode == 0 and out.exists(), tail(done.stdout + done.stderr)
     with open(out) as handle:
         return list(csv.DictReader(handle))
 
