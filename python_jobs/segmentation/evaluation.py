@@ -175,8 +175,9 @@ class DeployedMetrics:
     sizes : ndarray of int64
         Customers per centroid (outliers excluded).
     silhouette, davies_bouldin, calinski_harabasz : float
-        sklearn scores on the non-outlier rows; NaN when undefined (fewer
-        than two non-empty segments).
+        sklearn scores; Davies-Bouldin and Calinski-Harabasz on the
+        non-outlier rows, the silhouette with the outliers as a group of
+        their own; NaN when undefined (fewer than two non-empty segments).
     inertia : float
         Sum of squared distances of non-outlier rows to their centroid.
     smallest_segment_share : float

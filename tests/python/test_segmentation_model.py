@@ -155,6 +155,18 @@ def customer_result(segmentation_customers: pa.Table) -> SegmentationResult:
     return fit_segmentation(segmentation_customers, SegmentationConfig.from_dict(FAST))
 
 
+# Four tight blobs and 5% uniform noise around them. Plain k-means, the
+# baseline that is always a candidate, puts the noise in the blobs' segments
+# and keeps a higher silhouette (which counts outliers as a group of their
+# own); Davies-Bouldin leaves outliers out, so there a density model that
+# sets the noise aside wins. Synthetic blobs are not logged.
+NOISY_BLOB_SETTINGS = {
+    "bootstrap_samples": 2,
+    "log_transform": "none",
+    "selection_metric": "davies_bouldin",
+}
+
+
 def _noisy_blobs(
     build: Callable[..., pa.Table],
 ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
@@ -213,12 +225,15 @@ def test_hdbscan_noise_lands_in_segment_zero(
 ) -> None:
     table, truth, is_noise = _noisy_blobs(segmentation_table_from_matrix)
     config = SegmentationConfig.from_dict(
-        {"algorithms": ["hdbscan"], "bootstrap_samples": 2}
+        dict(NOISY_BLOB_SETTINGS, algorithms=["hdbscan"])
     )
     result = fit_segmentation(table, config)
     segments = _segments_in_table_order(result, table)
     row = result.registry_row
+    # the k-means baseline competed and lost: the HDBSCAN path is what runs
+    assert {c["algorithm"] for c in row["candidates"]} == {"kmeans", "hdbscan"}
     assert row["algorithm"] == "hdbscan"
+    assert not row["selection_fallback"]
     assert row["has_outlier_segment"]
     assert np.mean(segments[is_noise] == 0) >= 0.9
     assert np.mean(segments[~is_noise] == 0) <= 0.1
@@ -247,17 +262,31 @@ def test_dbscan_candidates_deploy_with_radii(
 ) -> None:
     table, _, is_noise = _noisy_blobs(segmentation_table_from_matrix)
     config = SegmentationConfig.from_dict(
-        {"algorithms": ["dbscan"], "bootstrap_samples": 2}
+        dict(NOISY_BLOB_SETTINGS, algorithms=["dbscan"])
     )
     result = fit_segmentation(table, config)
     row = result.registry_row
-    assert [c["algorithm"] for c in row["candidates"]] == ["dbscan"] * 3
-    for candidate in row["candidates"]:
+    # the k-means baseline is always in the grid; three DBSCAN candidates join it
+    algorithms = [c["algorithm"] for c in row["candidates"]]
+    assert set(algorithms) == {"kmeans", "dbscan"}
+    dbscan = [c for c in row["candidates"] if c["algorithm"] == "dbscan"]
+    assert len(dbscan) == 3
+    for candidate in dbscan:
         params = json.loads(candidate["parameters_json"])
         assert params["eps"] > 0
         assert params["eps_quantile"] in (0.8, 0.9, 0.95)
+    for candidate in result.candidates:
+        if candidate.algorithm == "dbscan":
+            assert candidate.deployed is not None
+            radii = candidate.deployed.radii
+            assert radii is not None
+            assert radii.shape == (candidate.k,)
+            assert np.all(radii > 0)
+    assert row["algorithm"] == "dbscan"
+    assert not row["selection_fallback"]
     assert row["n_segments"] == 4
     assert row["has_outlier_segment"]
+    assert all(s["radius"] > 0 for s in row["segments"] if s["segment_id"] > 0)
     segments = _segments_in_table_order(result, table)
     assert np.mean(segments[is_noise] == 0) >= 0.9
 
@@ -269,8 +298,16 @@ def test_fallback_when_no_candidate_is_eligible(
     X, _ = make_blobs(
         n_samples=800, centers=2, n_features=10, cluster_std=0.5, random_state=5
     )
+    # HDBSCAN finds the 2 blobs, fewer than k_min; the k-means baseline, always
+    # a candidate, splits a blob to reach k_min and so leaves a segment under
+    # 30% of two blobs of 50% each
     config = SegmentationConfig.from_dict(
-        {"algorithms": ["hdbscan"], "bootstrap_samples": 2, "k_min": 3}
+        {
+            "algorithms": ["hdbscan"],
+            "bootstrap_samples": 2,
+            "k_min": 3,
+            "min_segment_share": 0.3,
+        }
     )
     with caplog.at_level("WARNING", logger="segmentation"):
         result = fit_segmentation(segmentation_table_from_matrix(X), config)
@@ -280,7 +317,14 @@ def test_fallback_when_no_candidate_is_eligible(
     assert row["n_segments"] == 2
     assert not any(c["is_eligible"] for c in row["candidates"])
     assert sum(c["is_selected"] for c in row["candidates"]) == 1
-    assert all("k_min=3" in c["rejection_reason"] for c in row["candidates"])
+    assert {c["algorithm"] for c in row["candidates"]} == {"kmeans", "hdbscan"}
+    for candidate in row["candidates"]:
+        if candidate["algorithm"] == "hdbscan":
+            assert "k_min=3" in candidate["rejection_reason"]
+        else:
+            assert candidate["rejection_reason"].startswith("smallest segment")
+            assert "< 30.0%" in candidate["rejection_reason"]
+    assert row["algorithm"] == "hdbscan"
     assert any(r.levelname == "WARNING" for r in caplog.records)
 
 
@@ -302,6 +346,7 @@ def test_min_segment_share_is_respected_end_to_end(
             "k_min": 3,
             "k_max": 5,
             "bootstrap_samples": 2,
+            "log_transform": "none",  # synthetic blobs, as in blob_result
         }
     )
     result = fit_segmentation(segmentation_table_from_matrix(X), config)
@@ -519,7 +564,12 @@ def test_previous_model_keeps_segment_ids(
         dict(c, segment_id=relabel[c["segment_id"]]) for c in previous["centroids"]
     ]
     config = SegmentationConfig.from_dict(
-        {"bootstrap_samples": 3, "algorithms": ["kmeans"], "random_state": 1}
+        {
+            "bootstrap_samples": 3,
+            "algorithms": ["kmeans"],
+            "random_state": 1,
+            "log_transform": "none",  # the previous model's transform
+        }
     )
     result = fit_segmentation(table, config, previous_model=previous)
     old = _segments_in_table_order(blob_result, table)
@@ -545,7 +595,8 @@ def test_pca_quantile_and_minibatch_options(segmentation_customers: pa.Table) ->
             "algorithms": ["kmeans", "agglomerative"],
             "pca_components": 3,
             "scaler": "quantile",
-            "minibatch_threshold": 1000,
+            # k-means is fitted on the 800-row sample: above the threshold
+            "minibatch_threshold": 500,
             "bootstrap_samples": 2,
             "sample_size": 800,
             "k_max": 5,
@@ -556,6 +607,8 @@ def test_pca_quantile_and_minibatch_options(segmentation_customers: pa.Table) ->
     assert json.loads(row["parameters_json"])["pca"]["n_components"] == 3
     assert all(t["quantile_knots"] for t in row["transform"])
     kmeans = [c for c in result.candidates if c.algorithm == "kmeans"]
+    assert kmeans
+    assert all(c.parameters["fit_rows"] == 800 for c in kmeans)
     assert all(c.parameters["minibatch"] for c in kmeans)
     # centroids live in the scaled space of all used features, not PCA space
     assert len(row["centroids"]) == row["n_segments"] * len(row["features_used"])
@@ -644,8 +697,14 @@ def test_all_null_feature_is_dropped(
 ) -> None:
     X, _ = make_blobs(n_samples=300, centers=3, n_features=10, random_state=2)
     X[:, 4] = np.nan
+    # items_per_order (column 4) is not a default feature: name it
     config = SegmentationConfig.from_dict(
-        {"algorithms": ["kmeans"], "bootstrap_samples": 0, "k_max": 4}
+        {
+            "features": ["recency_days", "frequency", "monetary", "items_per_order"],
+            "algorithms": ["kmeans"],
+            "bootstrap_samples": 0,
+            "k_max": 4,
+        }
     )
     row = fit_segmentation(segmentation_table_from_matrix(X), config).registry_row
     assert {"feature": "items_per_order", "reason": "all null"} in row[
