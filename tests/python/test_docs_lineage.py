@@ -95,7 +95,15 @@ def ancestors(manifest: dict, unique_id: str) -> set[str]:
 
 def test_lineage_from_raw_files_to_profiles(docs) -> None:
     source = f"source.{PROJECT}.online_retail.transaction_files"
-    assert source in parents(docs, model("base_online_retail__lines_read"))
+    # the files are surveyed, then parsed; duplicates found over the parsed lines
+    assert source in parents(docs, model("base_online_retail__raw_files"))
+    assert {source, model("base_online_retail__raw_files")} <= parents(
+        docs, model("base_online_retail__lines_parsed")
+    )
+    assert {
+        model("base_online_retail__lines_parsed"),
+        model("base_online_retail__duplicate_lines"),
+    } <= parents(docs, model("base_online_retail__lines_read"))
     assert model("base_online_retail__lines_read") in parents(
         docs, model("stg_online_retail__transaction_lines")
     )

@@ -39,11 +39,10 @@ population as (
     select
         sum(weekend_sale_invoice_count) / sum(sale_invoice_count) as weekend_order_share,
         sum(returns_amount) / sum(gross_sales_amount) as return_rate,
-        coalesce(
-            sum(epoch(last_purchase_at) - epoch(first_purchase_at)) / 86400.0
-            / nullif(sum(sale_invoice_count - 1), 0),
-            0
-        ) as days_between_orders
+        -- null when no customer ordered twice: the gap is then undefined
+        -- for everyone, and the fit drops the feature as all null
+        sum(epoch(last_purchase_at) - epoch(first_purchase_at)) / 86400.0
+        / nullif(sum(sale_invoice_count - 1), 0) as days_between_orders
     from customers
 ),
 
