@@ -58,9 +58,12 @@ docs-check: install
 # Test files run in parallel, each file whole on one worker (--dist loadfile),
 # so a module's own builds happen once; the shared builds of conftest.py are
 # built once per run for all workers. The 15 slowest steps are listed last.
+# The DuckDB-vs-Spark tests (marker spark) need requirements-spark.txt and
+# Java: `make test-spark` installs both and runs them; `make test` leaves
+# them out until the Spark port of the models joins it (docs/spark.md).
 PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/python -m pytest tests/python -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest tests/python -m "not spark" -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 docs: install
 	$(DBT) docs generate
@@ -90,9 +93,12 @@ TARGET ?= duckdb
 SPARK_STAMP := $(VENV)/.installed-spark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: spark-install
+.PHONY: spark-install test-spark
 
 spark-install: $(SPARK_STAMP)
+
+test-spark: spark-install
+	$(BIN)/python -m pytest tests/python -m spark --durations=5
 
 $(SPARK_STAMP): $(STAMP) requirements-spark.txt $(wildcard adapters/dbt-spark-local/pyproject.toml adapters/dbt-spark-local/dbt/*/spark_local/*)
 	@command -v java >/dev/null 2>&1 || { \
