@@ -34,6 +34,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from .registry import CANDIDATE_TYPE
+
 __all__ = [
     "ARTIFACT_SCHEMA",
     "artifact_table",
@@ -79,22 +81,11 @@ _SEGMENT_FIELDS = [
     ("jaccard_stability", pa.float64()),
     ("is_unstable", pa.bool_()),
 ]
+# a candidate's own fields; its algorithm and parameters share the model's columns
 _CANDIDATE_FIELDS = [
-    ("candidate_id", pa.int32()),
-    ("k", pa.int32()),
-    ("silhouette", pa.float64()),
-    ("davies_bouldin", pa.float64()),
-    ("calinski_harabasz", pa.float64()),
-    ("inertia", pa.float64()),
-    ("smallest_segment_share", pa.float64()),
-    ("noise_share", pa.float64()),
-    ("stability_ari", pa.float64()),
-    ("fit_seconds", pa.float64()),
-    ("is_eligible", pa.bool_()),
-    ("rejection_reason", pa.string()),
-    ("is_selected", pa.bool_()),
-    ("selection_reason", pa.string()),
-    ("feature_check_json", pa.string()),
+    (field.name, field.type)
+    for field in CANDIDATE_TYPE
+    if field.name not in ("algorithm", "parameters_json")
 ]
 _BIN_FIELDS = [
     ("bin_number", pa.int32()),
