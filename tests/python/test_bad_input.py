@@ -429,18 +429,24 @@ def test_day_first_dates_are_read_the_way_the_load_is_written(quarantine_build):
     assert rows == [("14004", "2011-03-04 10:00:00"), ("14005", "2011-03-25 10:00:00")]
 
 
-def test_an_all_null_feature_is_dropped_and_the_build_goes_on(
+def test_one_order_customers_carry_the_population_gap_and_the_build_goes_on(
     quarantine_build, project
 ):
-    (nulls,) = quarantine_build.query(
-        "select count(*) - count(mean_days_between_orders) = count(*) from customer_features"
-    )[0]
-    assert nulls
-    dropped = quarantine_build.query(
-        "select f.feature, f.drop_reason from int_segmentation_model_features f "
-        "join int_segmentation_model_in_use using (model_version) where not f.is_used"
+    """A one-order customer has no gap of its own: it carries the population's
+    mean gap (all days between first and last purchases over all gaps; here
+    the one repeat customer reordered the same day), never a null. (An all-null feature, which now needs data where nobody
+    ordered twice, is dropped by the fit: test_segmentation_model.)"""
+    gaps = quarantine_build.query(
+        "select distinct mean_days_between_orders from customer_features "
+        "where frequency = 1"
     )
-    assert ("mean_days_between_orders", "all null") in dropped
+    (population_gap,) = quarantine_build.query(
+        "select round(sum(date_diff('second', first_purchase_at, last_purchase_at)) "
+        "/ 86400.0 / sum(sale_invoice_count - 1), 2) "
+        "from int_customers_aggregated_from_invoices"
+    )[0]
+    assert population_gap is not None
+    assert gaps == [(population_gap,)]
     assert project.publication() is not None, "the good build published nothing"
 
 
