@@ -2,9 +2,10 @@
     segmentation_settings(settings=none)
 
     The clustering settings in force: the dbt var `segmentation` (or
-    `settings` when given) over the defaults, which are those of
-    python_jobs/segmentation/config.py `SegmentationConfig` (a pytest holds
-    the two, and the var's default in dbt_project.yml, equal). A
+    `settings` when given) over the defaults. These defaults are the ones a
+    dbt build uses: the Python model reads tojson(segmentation_settings())
+    from the model int_segmentation_settings, every setting filled in. python_jobs/segmentation/config.py keeps the same defaults as
+    the package's library defaults, and a pytest holds the two equal. A
     `--vars '{segmentation: {k_min: 4}}'` on the command line replaces the
     whole var, so SQL that needs a setting reads it here, not from the var.
     Call it only on settings that segmentation_settings_problem accepts.

@@ -4,11 +4,12 @@
     The first problem with the clustering settings (the dbt var
     `segmentation`), as one sentence that starts with the setting's path
     (`segmentation.k_min: got 9; allowed: ...`), or '' when they are valid.
-    The same rules, in the same order, as SegmentationConfig in
-    python_jobs/segmentation/config.py, so that validate_settings can stop a
-    build before any table is touched; tests/python/test_bad_input.py feeds
-    both the same bad settings. One check goes further than the Python
-    package can: every feature must be a numeric column of customer_features.
+    The one home of the clustering settings' rules: validate_settings runs
+    it before a build touches any table, and the Python package
+    (python_jobs/segmentation/config.py) checks nothing again, it only
+    receives the settings defaulted by segmentation_settings. It also checks
+    that every feature is a numeric column of customer_features.
+    tests/python/test_segmentation_config.py feeds it bad settings.
 -#}
 {% macro segmentation_settings_problem(settings) %}
     {%- if settings is none -%}
@@ -34,7 +35,7 @@
     {%- set s = segmentation_settings(settings) -%}
     {%- set algorithms = ['kmeans', 'agglomerative', 'gaussian_mixture', 'hdbscan', 'dbscan'] -%}
 
-    {#- one value at a time, in SegmentationConfig's order -#}
+    {#- one value at a time, in the order of the defaults -#}
     {%- for name in defaults -%}
         {%- set value = s[name] -%}
         {%- set allowed = _segmentation_value_rule(name, value, algorithms) -%}

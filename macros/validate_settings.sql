@@ -13,6 +13,9 @@
     {%- endif -%}
     {%- set problem = _raw_input_settings_problem() -%}
     {%- if not problem -%}
+        {%- set problem = _feature_settings_problem(var('ratio_prior_orders', none)) -%}
+    {%- endif -%}
+    {%- if not problem -%}
         {%- set problem = segmentation_settings_problem(var('segmentation', none)) -%}
     {%- endif -%}
     {%- if not problem -%}
@@ -71,6 +74,18 @@
         '\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])', as_of_date | string
     ) -%}
         {{- return('the dbt var as_of_date is ' ~ tojson(as_of_date | string) ~ '; it must be null (the day after the last purchase) or a date written YYYY-MM-DD.') -}}
+    {%- endif -%}
+    {{- return('') -}}
+{% endmacro %}
+
+
+{#- The first problem with the vars that shape customer_features, given as
+    arguments (so a test can feed it values): ratio_prior_orders, the
+    shrinkage strength of the ratio features in orders; '' when valid. -#}
+{% macro _feature_settings_problem(ratio_prior_orders) %}
+    {%- set value = ratio_prior_orders -%}
+    {%- if value is not number or value is boolean or value != value or not (value >= 0) or value > 1e308 -%}
+        {{- return('the dbt var ratio_prior_orders is ' ~ tojson(value) ~ '; it must be a number >= 0 (the weight, in orders, of the population share a ratio feature is shrunk towards; 0 turns the shrinkage off).') -}}
     {%- endif -%}
     {{- return('') -}}
 {% endmacro %}

@@ -6,7 +6,8 @@ uses::
     from segmentation import SegmentationConfig, fit_segmentation
     from segmentation.artifacts import artifact_table
 
-    config = SegmentationConfig.from_dict(json.loads(dbt.config.get(...)))
+    # the settings, checked and defaulted in Jinja (int_segmentation_settings)
+    config = SegmentationConfig.from_dict(json.loads(settings_json))
     result = fit_segmentation(table, config, training_cutoff_date=...)
     return artifact_table(result.registry_row, reason)  # flat registry rows
 

@@ -1,28 +1,28 @@
-"""Settings of the customer segmentation and their validation.
+"""Settings of the customer segmentation: a typed record, not a rule book.
 
-The settings arrive from the dbt model configuration (``segmentation:`` in
-YAML), so every value is checked here and every problem is reported as a
-:class:`~segmentation.errors.ConfigError` naming the setting as
-``segmentation.<name>``, the value received and what is allowed.
+The rules of the settings (ranges, choices, combinations, and that every
+feature is a numeric column of customer_features) have one home: the Jinja
+macro ``segmentation_settings_problem`` (macros/segmentation_settings_problem.sql),
+which the on-run-start hook ``validate_settings`` runs before a dbt build
+touches any table. A dbt build hands the Python model the full settings,
+defaults filled in by the macro ``segmentation_settings``; the defaults
+below are the package's library defaults for direct Python callers, and
+tests/python/test_segmentation_config.py holds them equal to the macro's.
+
+:class:`SegmentationConfig` only converts types (lists to tuples, numbers
+of float settings to floats) so the record is immutable, hashable and
+serializes the same way whatever the caller passed.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from .errors import ConfigError
 
-__all__ = [
-    "ALGORITHMS",
-    "DEFAULT_FEATURES",
-    "SCALERS",
-    "SELECTION_METRICS",
-    "ConfigError",
-    "SegmentationConfig",
-]
+__all__ = ["DEFAULT_FEATURES", "ConfigError", "SegmentationConfig"]
 
 #: Recency, frequency, value, tenure and breadth: what a marketer acts on.
 #: Behavioural ratios describe the segments (profiles, personas) and join
@@ -34,203 +34,50 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "tenure_days",
     "distinct_products",
 )
-ALGORITHMS: tuple[str, ...] = (
-    "kmeans",
-    "agglomerative",
-    "gaussian_mixture",
-    "hdbscan",
-    "dbscan",
-)
 DEFAULT_ALGORITHMS: tuple[str, ...] = (
     "kmeans",
     "agglomerative",
     "gaussian_mixture",
     "hdbscan",
 )
-SCALERS: tuple[str, ...] = ("robust", "standard", "quantile")
-SELECTION_METRICS: tuple[str, ...] = (
-    "silhouette",
-    "davies_bouldin",
-    "calinski_harabasz",
+_FLOAT_SETTINGS = frozenset(
+    {
+        "skew_threshold",
+        "correlation_threshold",
+        "min_segment_share",
+        "stability_floor",
+        "jaccard_unstable_below",
+        "k_tolerance",
+    }
 )
-RESERVED_COLUMNS: tuple[str, ...] = ("customer_id",)
-MAX_RANDOM_STATE = 2**32 - 1
 
 
-def _path(name: str) -> str:
-    return f"segmentation.{name}"
-
-
-def _fail(name: str, value: Any, allowed: str) -> ConfigError:
-    return ConfigError(f"{_path(name)}: got {value!r}; allowed: {allowed}.")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
-
-
-def _int_setting(name: str, value: Any, low: int, high: int | None = None) -> int:
-    allowed = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
-    if not _is_int(value) or value < low or (high is not None and value > high):
-        raise _fail(name, value, allowed)
-    return int(value)
-
-
-def _float_setting(
-    name: str,
-    value: Any,
-    low: float,
-    high: float,
-    *,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    left = "(" if low_open else "["
-    right = ")" if high_open else "]"
-    allowed = f"a number in {left}{low}, {high}{right}"
-    if not _is_number(value):
-        raise _fail(name, value, allowed)
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        raise _fail(name, value, allowed)
-    return float(value)
-
-
-def _choice_setting(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise _fail(name, value, "one of " + ", ".join(repr(c) for c in choices))
-    return value
-
-
-def _string_list(name: str, value: Any, *, what: str) -> tuple[str, ...]:
-    allowed = f"a non-empty list of unique {what}"
-    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
-        raise _fail(name, value, allowed)
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise _fail(name, value, allowed + f" (bad entry {item!r})")
-    duplicates = sorted({item for item in value if list(value).count(item) > 1})
-    if duplicates:
-        raise _fail(name, value, allowed + f" (repeated: {', '.join(duplicates)})")
-    return tuple(value)
-
-
-def _check_features(value: Any) -> tuple[str, ...]:
-    features = _string_list("features", value, what="feature column names")
-    reserved = [f for f in features if f in RESERVED_COLUMNS]
-    if reserved:
-        raise _fail(
-            "features",
-            value,
-            "numeric feature columns; customer_id is the key, not a feature",
-        )
-    return features
-
-
-def _check_log_transform(value: Any) -> str | tuple[str, ...]:
-    if isinstance(value, str):
-        return _choice_setting("log_transform", value, ("auto", "all", "none"))
-    if isinstance(value, (list, tuple)) and not value:
-        # An empty list means "log nothing", the same as "none".
-        return "none"
-    return _string_list(
-        "log_transform", value, what="feature names, or 'auto' or 'none'"
-    )
-
-
-def _check_percentiles(value: Any) -> tuple[float, float]:
-    allowed = "a list [low, high] of two numbers with 0 <= low < high <= 1"
+def _typed(name: str, value: Any) -> Any:
+    """``value`` of setting ``name`` in its stored type; no rule is checked."""
+    if name == "log_transform" and isinstance(value, (list, tuple)):
+        # an empty list means "log nothing", the same as "none"
+        return tuple(value) if value else "none"
+    if name == "winsorize_percentiles" and isinstance(value, (list, tuple)):
+        return tuple(float(v) for v in value)
+    if isinstance(value, list):
+        return tuple(value)
     if (
-        isinstance(value, str)
-        or not isinstance(value, (list, tuple))
-        or len(value) != 2
-        or not all(_is_number(v) for v in value)
+        name in _FLOAT_SETTINGS
+        and isinstance(value, int)
+        and not isinstance(value, bool)
     ):
-        raise _fail("winsorize_percentiles", value, allowed)
-    low, high = float(value[0]), float(value[1])
-    if not 0.0 <= low < high <= 1.0:
-        raise _fail("winsorize_percentiles", value, allowed)
-    return (low, high)
-
-
-def _check_pca(value: Any) -> int | float | None:
-    allowed = (
-        "null (no PCA), an integer >= 1 (number of components) or a number "
-        "in (0, 1) (share of variance to keep)"
-    )
-    if value is None:
-        return None
-    if _is_int(value):
-        if value < 1:
-            raise _fail("pca_components", value, allowed)
-        return int(value)
-    if _is_number(value) and 0.0 < value < 1.0:
         return float(value)
-    raise _fail("pca_components", value, allowed)
-
-
-def _check_algorithms(value: Any) -> tuple[str, ...]:
-    names = _string_list("algorithms", value, what="algorithm names")
-    unknown = [name for name in names if name not in ALGORITHMS]
-    if unknown:
-        raise _fail(
-            "algorithms",
-            value,
-            "a non-empty list drawn from " + ", ".join(repr(a) for a in ALGORITHMS),
-        )
-    return names
-
-
-_VALIDATORS: dict[str, Callable[[Any], Any]] = {
-    "features": _check_features,
-    "log_transform": _check_log_transform,
-    "skew_threshold": lambda v: _float_setting("skew_threshold", v, 0.0, 1e6),
-    "winsorize_percentiles": _check_percentiles,
-    "scaler": lambda v: _choice_setting("scaler", v, SCALERS),
-    "quantile_knots": lambda v: _int_setting("quantile_knots", v, 2, 10_001),
-    "correlation_threshold": lambda v: _float_setting(
-        "correlation_threshold", v, 0.0, 1.0, low_open=True
-    ),
-    "pca_components": _check_pca,
-    "algorithms": _check_algorithms,
-    "k_min": lambda v: _int_setting("k_min", v, 2),
-    "k_max": lambda v: _int_setting("k_max", v, 2),
-    "min_segment_share": lambda v: _float_setting(
-        "min_segment_share", v, 0.0, 1.0, high_open=True
-    ),
-    "stability_floor": lambda v: _float_setting("stability_floor", v, 0.0, 1.0),
-    "jaccard_unstable_below": lambda v: _float_setting(
-        "jaccard_unstable_below", v, 0.0, 1.0
-    ),
-    "bootstrap_samples": lambda v: _int_setting("bootstrap_samples", v, 0, 1000),
-    "sample_size": lambda v: _int_setting("sample_size", v, 50),
-    "minibatch_threshold": lambda v: _int_setting("minibatch_threshold", v, 1),
-    "k_tolerance": lambda v: _float_setting("k_tolerance", v, 0.0, 1.0),
-    "selection_metric": lambda v: _choice_setting(
-        "selection_metric", v, SELECTION_METRICS
-    ),
-    "random_state": lambda v: _int_setting("random_state", v, 0, MAX_RANDOM_STATE),
-    "n_init": lambda v: _int_setting("n_init", v, 1, 100),
-}
+    return value
 
 
 @dataclass(frozen=True)
 class SegmentationConfig:
-    """Validated settings of one segmentation run.
+    """The settings of one segmentation run, as a typed, immutable record.
 
-    Build it with :meth:`from_dict` from the ``segmentation`` block of the
-    dbt configuration; constructing it directly validates the same way.
-    List settings are stored as tuples so the object is immutable and
-    hashable; :meth:`to_dict` gives them back as lists.
+    A dbt build passes the settings already checked and defaulted by the
+    Jinja macros (see the module docstring); :meth:`from_dict` merges a
+    mapping over the defaults. List settings are stored as tuples;
+    :meth:`to_dict` gives them back as lists.
 
     Parameters
     ----------
@@ -308,43 +155,8 @@ class SegmentationConfig:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            normalized = _VALIDATORS[item.name](getattr(self, item.name))
-            object.__setattr__(self, item.name, normalized)
-        self._check_combinations()
-
-    def _check_combinations(self) -> None:
-        if self.k_min > self.k_max:
-            raise _fail(
-                "k_min",
-                self.k_min,
-                f"an integer >= 2 and <= segmentation.k_max ({self.k_max})",
-            )
-        if self.min_segment_share * self.k_min > 1.0:
-            raise _fail(
-                "min_segment_share",
-                self.min_segment_share,
-                "a share small enough that segmentation.k_min "
-                f"({self.k_min}) segments can all reach it, i.e. <= "
-                f"{1.0 / self.k_min:.4g}",
-            )
-        if isinstance(self.log_transform, tuple):
-            unknown = [f for f in self.log_transform if f not in self.features]
-            if unknown:
-                raise _fail(
-                    "log_transform",
-                    list(self.log_transform),
-                    "'auto', 'none' or names from segmentation.features ("
-                    + ", ".join(self.features)
-                    + "); unknown: "
-                    + ", ".join(unknown),
-                )
-        if _is_int(self.pca_components) and self.pca_components > len(self.features):
-            raise _fail(
-                "pca_components",
-                self.pca_components,
-                "at most the number of features "
-                f"({len(self.features)}), or a variance share in (0, 1)",
-            )
+            typed = _typed(item.name, getattr(self, item.name))
+            object.__setattr__(self, item.name, typed)
 
     @classmethod
     def setting_names(cls) -> tuple[str, ...]:
@@ -353,46 +165,35 @@ class SegmentationConfig:
 
     @classmethod
     def from_dict(cls, settings: Mapping[str, Any] | None) -> SegmentationConfig:
-        """Merge ``settings`` over the defaults and validate the result.
+        """Merge ``settings`` over the defaults.
 
         Parameters
         ----------
         settings : mapping or None
-            The ``segmentation`` block of the dbt configuration. ``None`` or an
-            empty mapping gives the defaults.
+            The clustering settings (a dbt build passes all of them, checked
+            by the Jinja macros). ``None`` or an empty mapping gives the
+            defaults.
 
         Returns
         -------
         SegmentationConfig
-            The validated, normalized settings.
 
         Raises
         ------
         ConfigError
-            If a key is unknown or a value is invalid; the message names the
-            setting as ``segmentation.<name>``.
+            If ``settings`` is not a mapping or names an unknown setting.
         """
         if settings is None:
             return cls()
         if not isinstance(settings, Mapping):
-            raise ConfigError(
-                f"segmentation: got {settings!r}; allowed: a mapping of settings "
-                "(or nothing, for the defaults)."
-            )
-        allowed = cls.setting_names()
-        unknown = sorted(str(key) for key in settings if key not in allowed)
+            raise ConfigError(f"segmentation: got {settings!r}; expected a mapping.")
+        unknown = sorted(str(key) for key in settings if key not in cls.setting_names())
         if unknown:
-            raise ConfigError(
-                f"segmentation.{unknown[0]}: unknown setting"
-                + (f" (also unknown: {', '.join(unknown[1:])})" if unknown[1:] else "")
-                + "; allowed settings: "
-                + ", ".join(allowed)
-                + "."
-            )
+            raise ConfigError(f"segmentation: unknown setting(s) {', '.join(unknown)}.")
         return cls(**dict(settings))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the normalized settings as JSON-serializable values."""
+        """Return the settings as JSON-serializable values."""
         result: dict[str, Any] = {}
         for item in fields(self):
             value = getattr(self, item.name)

@@ -156,7 +156,7 @@ def fit_segmentation(
         order does not matter. A record batch reader (``relation.arrow()`` in
         duckdb 1.5) or a DuckDB relation is read into a table first.
     config : SegmentationConfig or mapping or None
-        Settings; a mapping is validated with
+        Settings; a mapping is merged over the defaults with
         :meth:`SegmentationConfig.from_dict`.
     training_cutoff_date : datetime.date, ISO date string or None
         Stored with the model; not used for fitting.

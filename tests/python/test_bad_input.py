@@ -15,17 +15,15 @@ import csv
 import gzip
 import hashlib
 import io
-import json
 import os
 import random
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 from datagen.output import COLUMNS
-from pipeline import DBT, PROJECT_ROOT, DbtRun, dbt
+from pipeline import DbtRun, dbt
 
 #: The Online Retail header, in file order (the generator's own).
 HEADER = list(COLUMNS)
@@ -629,109 +627,3 @@ def test_a_bad_setting_stops_before_any_table_is_touched(project, quarantine_bui
     )
     assert "OK created" not in run.output and "START sql" not in run.output
     assert project.publication() == before
-
-
-# Each case breaks one setting; the Jinja check (macros/
-# segmentation_settings_problem.sql) and SegmentationConfig must both reject
-# it, naming the same setting.
-BAD_SETTINGS = [
-    {"algorithms": ["kmeans", "kmeanz"]},
-    {"algorithms": []},
-    {"k_min": 5, "k_max": 4},
-    {"k_min": 1},
-    {"k_min": 3.0},
-    {"k_max": True},
-    {"min_segment_share": 1.5},
-    {"min_segment_share": 0.4},
-    {"correlation_threshold": 0},
-    {"stability_floor": -0.1},
-    {"skew_threshold": "high"},
-    {"winsorize_percentiles": [0.99, 0.01]},
-    {"winsorize_percentiles": [0.01]},
-    {"scaler": "minmax"},
-    {"selection_metric": "inertia"},
-    {"pca_components": 0},
-    {"pca_components": 11},
-    {"log_transform": "always"},
-    {"log_transform": ["monetary", "revenue"]},
-    {"features": []},
-    {"features": ["monetary", "monetary"]},
-    {"features": ["customer_id", "monetary"]},
-    {"bootstrap_samples": 5000},
-    {"sample_size": 10},
-    {"random_state": -1},
-    {"n_init": 0},
-    {"quantile_knots": 1},
-    {"minibatch_threshold": 0},
-    {"jaccard_unstable_below": 2},
-    {"k_minimum": 3},
-    "kmeans",
-]
-
-
-def _setting_named(message: str) -> str:
-    return message.split(":", 1)[0]
-
-
-def test_jinja_and_python_reject_the_same_settings(tmp_path):
-    from segmentation import ConfigError, SegmentationConfig
-
-    cases = json.dumps(BAD_SETTINGS + [{}, SMALL_SEGMENTATION])
-    marker = "@@"
-    inline = (
-        "{% for s in fromjson('" + cases.replace("'", "\\'") + "') %}"
-        "{{ segmentation_settings_problem(s) }}" + marker + "{% endfor %}"
-        "{{ tojson(segmentation_settings({})) }}"
-    )
-    done = subprocess.run(
-        [
-            str(DBT),
-            "compile",
-            "--quiet",
-            "--inline",
-            inline,
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-            "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    *messages, defaults = done.stdout.strip().split(marker)
-    assert len(messages) == len(BAD_SETTINGS) + 2
-    for settings, message in zip(BAD_SETTINGS, messages, strict=False):
-        with pytest.raises(ConfigError) as python_error:
-            SegmentationConfig.from_dict(settings)
-        assert message, f"Jinja accepts {settings!r}; Python says {python_error.value}"
-        assert _setting_named(message.strip()) == _setting_named(
-            str(python_error.value)
-        ), (
-            settings,
-            message,
-            str(python_error.value),
-        )
-    # valid settings pass both
-    assert messages[-2:] == ["", ""]
-    # the Jinja defaults are the package's defaults
-    assert json.loads(defaults) == SegmentationConfig().to_dict()
-
-
-def test_project_var_default_is_the_package_default():
-    import yaml
-    from segmentation import SegmentationConfig
-
-    project_vars = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())[
-        "vars"
-    ]
-    assert (
-        SegmentationConfig.from_dict(project_vars["segmentation"])
-        == SegmentationConfig()
-    )

@@ -29,9 +29,9 @@ def model(dbt, session):
         read_registry,
     )
 
-    config = SegmentationConfig.from_dict(
-        json.loads(dbt.config.get("segmentation_json"))
-    )
+    # every setting, checked and defaulted by the Jinja macros
+    [settings_json] = dbt.ref("int_segmentation_settings").fetchone()
+    config = SegmentationConfig.from_dict(json.loads(settings_json))
     monitoring = MonitoringConfig.from_vars(
         dbt.config.get("segmentation_mode"),
         json.loads(dbt.config.get("monitoring_json")),
