@@ -11,8 +11,12 @@ catalogue
     The product catalogue and the non-product stock codes.
 personas
     Persona definitions and the customers drawn from them.
+trading_calendar
+    The trading calendar (open days, weekends, season).
+orders
+    The draws of each kind of invoice event (orders, extras, returns, credits).
 plan
-    The calendar and the invoice-level plan (orders, returns, credits).
+    The invoice-level plan: every event in time order, numbered.
 days
     Line generation for one trading day, including the dirt.
 output

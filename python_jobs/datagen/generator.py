@@ -22,15 +22,8 @@ from .catalogue import NON_PRODUCT_CODES, Catalogue, build_catalogue
 from .days import MALFORMED_KINDS, DayGenerator, DayLines
 from .output import DayRenderer, write_day
 from .personas import PERSONAS, Customers, draw_customers
-from .plan import (
-    EVENT_CREDIT,
-    EVENT_ORDER,
-    EVENT_RETURN,
-    Calendar,
-    Plan,
-    build_calendar,
-    build_plan,
-)
+from .plan import EVENT_CREDIT, EVENT_ORDER, EVENT_RETURN, Plan, build_plan
+from .trading_calendar import Calendar, build_calendar
 
 __all__ = [
     "DEFAULT_END",

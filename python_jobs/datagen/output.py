@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 from .catalogue import Catalogue, csv_field
 from .days import DayLines
 from .personas import COUNTRIES, Customers
-from .plan import EVENT_ORDER, Calendar, Plan
+from .plan import EVENT_ORDER, Plan
+from .trading_calendar import Calendar
 
 __all__ = ["COLUMNS", "HEADER", "DayRenderer", "RenderedDay", "write_day"]
 

@@ -14,7 +14,7 @@ one order is 0 or 1 at random), personas overlap in some features (the
 lapsed regulars and the weekend gift shoppers place as many orders; new
 customers spend per order what loyal ones do; wholesalers and loyal
 customers reach the same totals) and returns are uneven (a personal
-propensity per customer, see :func:`datagen.plan._returns`). What tells the
+propensity per customer, see :func:`datagen.orders.returns`). What tells the
 personas apart is recency, frequency, value and tenure.
 """
 

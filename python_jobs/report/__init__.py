@@ -8,7 +8,12 @@ and from the tables published for BI (:mod:`report.warehouse`); the report
 is the dbt exposure ``segmentation_report``.
 """
 
-from .build import DEFAULT_SAMPLE_SIZE, build_report, figure_file_name
-from .warehouse import ReportError
+import matplotlib
+
+# no display: draw to PNG, set before any module of the package imports pyplot
+matplotlib.use("Agg")
+
+from .build import DEFAULT_SAMPLE_SIZE, build_report, figure_file_name  # noqa: E402
+from .warehouse import ReportError  # noqa: E402
 
 __all__ = ["DEFAULT_SAMPLE_SIZE", "ReportError", "build_report", "figure_file_name"]
