@@ -9,13 +9,14 @@ uses::
     # the settings, checked and defaulted in Jinja (int_segmentation_settings)
     config = SegmentationConfig.from_dict(json.loads(settings_json))
     result = fit_segmentation(table, config, training_cutoff_date=...)
-    return artifact_table(result.registry_row, reason)  # flat registry rows
+    return artifact_table(result.artifact_rows, reason)  # flat registry rows
 
 Modules by job: ``data`` (input matrix, model version), ``preprocessing``,
 ``algorithms``, ``candidates``, ``evaluation``, ``selection``,
-``segment_ids``, ``model`` (the pipeline), ``registry_row`` and
-``artifacts`` (the model as data), ``monitoring`` (the retrain decision),
-``warehouse`` (reading the registry back). Scoring is done in SQL from the
+``segment_ids``, ``model`` (the pipeline), ``registry_row`` (the model as
+flat artifact rows), ``artifacts`` (their schema, table and nested view),
+``monitoring`` (the retrain decision), ``warehouse`` (reading the registry
+back). Scoring is done in SQL from the
 flat artifacts; :func:`score` is the Python reference of that scoring.
 """
 

@@ -1,11 +1,13 @@
 """The fitted model as flat rows: what the registry model writes to the warehouse.
 
-A registry row (:attr:`SegmentationResult.registry_row`) holds nested lists
-(transform, centroids, segments, candidates, reference distributions). The
-warehouse keeps it as one flat table instead: one row per artifact element,
-with an ``artifact`` column naming the element and only scalar columns, so
-any engine and any BI tool reads it, and one small SQL model per artifact
-(``models/intermediate/int_segmentation_model_*.sql``) selects its rows.
+The fit builds the model as flat rows directly
+(:func:`~segmentation.registry_row.artifact_rows`): one row per artifact
+element, with an ``artifact`` column naming the element and only scalar
+columns, so any engine and any BI tool reads it, and one small SQL model per
+artifact (``models/intermediate/int_segmentation_model_*.sql``) selects its
+rows. The fields of each artifact are listed once, below; Python's nested
+view of a model (:func:`nested_row`, the shape of
+:data:`~segmentation.registry.REGISTRY_SCHEMA`) is grouped from the rows.
 
 ========================  =====================================  ==========================
 ``artifact``              grain                                  columns filled
@@ -29,21 +31,20 @@ appends only a ``use`` row: the registered model is reused, and the latest
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
-from .registry import CANDIDATE_TYPE
-
 __all__ = [
     "ARTIFACT_SCHEMA",
     "artifact_table",
+    "nested_row",
     "registry_row_from_artifacts",
     "use_table",
 ]
 
-_MODEL_FIELDS = [
+MODEL_FIELDS = [
     ("data_fingerprint", pa.string()),
     ("trained_at", pa.timestamp("us", tz="UTC")),
     ("training_cutoff_date", pa.date32()),
@@ -57,7 +58,7 @@ _MODEL_FIELDS = [
     ("selection_fallback", pa.bool_()),
     ("selection_note", pa.string()),
 ]
-_FEATURE_FIELDS = [
+FEATURE_FIELDS = [
     ("feature", pa.string()),
     ("position", pa.int32()),
     ("drop_reason", pa.string()),
@@ -68,26 +69,38 @@ _FEATURE_FIELDS = [
     ("center", pa.float64()),
     ("scale", pa.float64()),
 ]
-_KNOT_FIELDS = [("knot_number", pa.int32()), ("knot_value", pa.float64())]
-_CENTROID_FIELDS = [
+KNOT_FIELDS = [("knot_number", pa.int32()), ("knot_value", pa.float64())]
+CENTROID_FIELDS = [
     ("segment_id", pa.int32()),
     ("centroid_scaled", pa.float64()),
     ("centroid_original", pa.float64()),
 ]
-_SEGMENT_FIELDS = [
+SEGMENT_FIELDS = [
     ("segment_size", pa.int64()),
     ("segment_share", pa.float64()),
     ("radius", pa.float64()),
     ("jaccard_stability", pa.float64()),
     ("is_unstable", pa.bool_()),
 ]
-# a candidate's own fields; its algorithm and parameters share the model's columns
-_CANDIDATE_FIELDS = [
-    (field.name, field.type)
-    for field in CANDIDATE_TYPE
-    if field.name not in ("algorithm", "parameters_json")
+#: A candidate's own fields; its algorithm and parameters share the model's columns.
+CANDIDATE_FIELDS = [
+    ("candidate_id", pa.int32()),
+    ("k", pa.int32()),
+    ("silhouette", pa.float64()),
+    ("davies_bouldin", pa.float64()),
+    ("calinski_harabasz", pa.float64()),
+    ("inertia", pa.float64()),
+    ("smallest_segment_share", pa.float64()),
+    ("noise_share", pa.float64()),
+    ("stability_ari", pa.float64()),
+    ("fit_seconds", pa.float64()),
+    ("is_eligible", pa.bool_()),
+    ("rejection_reason", pa.string()),
+    ("is_selected", pa.bool_()),
+    ("selection_reason", pa.string()),
+    ("feature_check_json", pa.string()),
 ]
-_BIN_FIELDS = [
+BIN_FIELDS = [
     ("bin_number", pa.int32()),
     ("bin_lower", pa.float64()),
     ("bin_upper", pa.float64()),
@@ -101,85 +114,21 @@ ARTIFACT_SCHEMA = pa.schema(
         ("artifact", pa.string()),
         ("recorded_at", pa.timestamp("us", tz="UTC")),
         ("training_reason", pa.string()),
-        *_MODEL_FIELDS,
-        *_FEATURE_FIELDS,
-        *_KNOT_FIELDS,
-        *_CENTROID_FIELDS,
-        *_SEGMENT_FIELDS,
-        *_CANDIDATE_FIELDS,
-        *_BIN_FIELDS,
+        *MODEL_FIELDS,
+        *FEATURE_FIELDS,
+        *KNOT_FIELDS,
+        *CENTROID_FIELDS,
+        *SEGMENT_FIELDS,
+        *CANDIDATE_FIELDS,
+        *BIN_FIELDS,
     ]
 )
+#: The fields of a used feature's transform in the nested view.
+TRANSFORM_FIELDS = [f for f in FEATURE_FIELDS if f[0] != "drop_reason"]
 
 
 def _pick(record: Mapping[str, Any], fields: list[tuple[str, Any]]) -> dict[str, Any]:
     return {name: record.get(name) for name, _ in fields}
-
-
-def _feature_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for record in row["transform"]:
-        rows.append({"artifact": "feature", **_pick(record, _FEATURE_FIELDS)})
-        for number, value in enumerate(record.get("quantile_knots") or [], start=1):
-            rows.append(
-                {
-                    "artifact": "quantile_knot",
-                    "feature": record["feature"],
-                    "knot_number": number,
-                    "knot_value": value,
-                }
-            )
-    for drop in row["features_dropped"]:
-        rows.append(
-            {
-                "artifact": "feature",
-                "feature": drop["feature"],
-                "drop_reason": drop["reason"],
-            }
-        )
-    return rows
-
-
-def _model_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = [{"artifact": "model", **_pick(row, _MODEL_FIELDS)}]
-    rows += _feature_rows(row)
-    rows += [
-        {"artifact": "centroid", "feature": c["feature"], **_pick(c, _CENTROID_FIELDS)}
-        for c in row["centroids"]
-    ]
-    rows += [
-        {
-            "artifact": "segment",
-            "segment_id": s["segment_id"],
-            "segment_size": s["size"],
-            "segment_share": s["share"],
-            **_pick(s, _SEGMENT_FIELDS[2:]),
-        }
-        for s in row["segments"]
-    ]
-    rows += [
-        {
-            "artifact": "candidate",
-            "algorithm": c["algorithm"],
-            "parameters_json": c["parameters_json"],
-            **_pick(c, _CANDIDATE_FIELDS),
-        }
-        for c in row["candidates"]
-    ]
-    for reference in row["reference_distributions"]:
-        edges, shares = reference["bin_edges"], reference["shares"]
-        rows += [
-            {
-                "artifact": "reference_bin",
-                "feature": reference["feature"],
-                "bin_number": i + 1,
-                "bin_lower": edges[i],
-                "bin_upper": edges[i + 1],
-                "reference_share": share,
-            }
-            for i, share in enumerate(shares)
-        ]
-    return rows
 
 
 def use_table(model_version: str, used_at: dt.datetime, reason: str) -> pa.Table:
@@ -197,74 +146,50 @@ def use_table(model_version: str, used_at: dt.datetime, reason: str) -> pa.Table
     )
 
 
-def artifact_table(row: Mapping[str, Any], reason: str) -> pa.Table:
-    """A new model's flat rows: its artifacts and its first ``use``.
+def artifact_table(rows: Sequence[Mapping[str, Any]], reason: str) -> pa.Table:
+    """A new model's flat rows and its first ``use``, recorded when it was trained.
 
-    Every row is recorded at the model's ``trained_at``.
+    ``rows`` are the fit's artifact rows
+    (:attr:`SegmentationResult.artifact_rows`), the ``model`` row first.
     """
-    version, recorded = row["model_version"], row["trained_at"]
-    rows = [
-        {"model_version": version, "recorded_at": recorded, **r}
-        for r in _model_rows(row)
-    ]
-    table = pa.Table.from_pylist(rows, schema=ARTIFACT_SCHEMA)
-    return pa.concat_tables([table, use_table(version, recorded, reason)])
+    table = pa.Table.from_pylist(list(rows), schema=ARTIFACT_SCHEMA)
+    model = rows[0]
+    return pa.concat_tables(
+        [table, use_table(model["model_version"], model["recorded_at"], reason)]
+    )
 
 
-def _nested(rows: list[dict[str, Any]], artifact: str) -> list[dict[str, Any]]:
+def _of(rows: Iterable[Mapping[str, Any]], artifact: str) -> list[Mapping[str, Any]]:
     return [r for r in rows if r["artifact"] == artifact]
 
 
-def registry_row_from_artifacts(
-    table: pa.Table, model_version: str
-) -> dict[str, Any] | None:
-    """The registry row (nested, as the fit builds it) of one stored version.
-
-    The inverse of :func:`artifact_table` for what the Python side reads
-    back: the previous model's centroids (to keep segment ids) and its
-    transform and reference bins (for the retraining decision).
-    """
-    rows = [r for r in table.to_pylist() if r["model_version"] == model_version]
-    model = _nested(rows, "model")
-    if not model:
-        return None
-    row = {"model_version": model_version, **_pick(model[0], _MODEL_FIELDS)}
+def _transform(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The used features' transforms, in column order, with their knots."""
     knots: dict[str, list[tuple[int, float]]] = {}
-    for knot in _nested(rows, "quantile_knot"):
+    for knot in _of(rows, "quantile_knot"):
         knots.setdefault(knot["feature"], []).append(
             (knot["knot_number"], knot["knot_value"])
         )
-    features = sorted(
-        (f for f in _nested(rows, "feature") if f["drop_reason"] is None),
+    used = sorted(
+        (f for f in _of(rows, "feature") if f.get("drop_reason") is None),
         key=lambda f: f["position"],
     )
-    row["transform"] = [
+    return [
         {
-            **_pick(f, _FEATURE_FIELDS),
+            **_pick(f, TRANSFORM_FIELDS),
             "quantile_knots": [v for _, v in sorted(knots[f["feature"]])]
             if f["feature"] in knots
             else None,
         }
-        for f in features
+        for f in used
     ]
-    row["features_used"] = [f["feature"] for f in features]
-    row["centroids"] = [
-        {"feature": c["feature"], **_pick(c, _CENTROID_FIELDS)}
-        for c in _nested(rows, "centroid")
-    ]
-    row["segments"] = [
-        {
-            "segment_id": s["segment_id"],
-            "size": s["segment_size"],
-            "share": s["segment_share"],
-            **_pick(s, _SEGMENT_FIELDS[2:]),
-        }
-        for s in _nested(rows, "segment")
-    ]
-    bins: dict[str, list[dict[str, Any]]] = {}
-    for b in sorted(_nested(rows, "reference_bin"), key=lambda b: b["bin_number"]):
+
+
+def _references(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    bins: dict[str, list[Mapping[str, Any]]] = {}
+    for b in sorted(_of(rows, "reference_bin"), key=lambda b: b["bin_number"]):
         bins.setdefault(b["feature"], []).append(b)
-    row["reference_distributions"] = [
+    return [
         {
             "feature": feature,
             "bin_edges": [b["bin_lower"] for b in group] + [group[-1]["bin_upper"]],
@@ -272,4 +197,62 @@ def registry_row_from_artifacts(
         }
         for feature, group in bins.items()
     ]
-    return row
+
+
+def nested_row(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """One model's artifact rows grouped into Python's nested registry row.
+
+    The shape of :data:`~segmentation.registry.REGISTRY_SCHEMA`: what
+    :func:`~segmentation.scoring.score`, the segment-id matching of the next
+    fit and the retraining decision read. None without a ``model`` row.
+    """
+    model = _of(rows, "model")
+    if not model:
+        return None
+    transform = _transform(list(rows))
+    return {
+        "model_version": model[0]["model_version"],
+        **_pick(model[0], MODEL_FIELDS),
+        "features_used": [t["feature"] for t in transform],
+        "features_dropped": [
+            {"feature": f["feature"], "reason": f["drop_reason"]}
+            for f in _of(rows, "feature")
+            if f.get("drop_reason") is not None
+        ],
+        "transform": transform,
+        "centroids": [
+            {"feature": c["feature"], **_pick(c, CENTROID_FIELDS)}
+            for c in _of(rows, "centroid")
+        ],
+        "segments": [
+            {
+                "segment_id": s["segment_id"],
+                "size": s["segment_size"],
+                "share": s["segment_share"],
+                **_pick(s, SEGMENT_FIELDS[2:]),
+            }
+            for s in _of(rows, "segment")
+        ],
+        "candidates": [
+            {
+                "algorithm": c["algorithm"],
+                "parameters_json": c["parameters_json"],
+                **_pick(c, CANDIDATE_FIELDS),
+            }
+            for c in _of(rows, "candidate")
+        ],
+        "reference_distributions": _references(list(rows)),
+    }
+
+
+def registry_row_from_artifacts(
+    table: pa.Table, model_version: str
+) -> dict[str, Any] | None:
+    """The nested registry row (see :func:`nested_row`) of one stored version.
+
+    What the Python side reads back of a registered model: its centroids (to
+    keep segment ids) and its transform and reference bins. None when the
+    table holds no ``model`` row of that version.
+    """
+    rows = [r for r in table.to_pylist() if r["model_version"] == model_version]
+    return nested_row(rows)

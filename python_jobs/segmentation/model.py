@@ -16,9 +16,10 @@ customer features:
 4. :func:`~segmentation.selection.select_candidate` applies the selection
    rule; the chosen segments are numbered or matched to a previous model
    (:mod:`~segmentation.segment_ids`);
-5. the model is returned as a :class:`SegmentationResult` whose
-   ``registry_row`` (:mod:`~segmentation.registry_row`) the dbt model
-   writes as flat rows (:mod:`~segmentation.artifacts`).
+5. the model is returned as a :class:`SegmentationResult` whose flat
+   ``artifact_rows`` (:mod:`~segmentation.registry_row`) the dbt model
+   writes (:mod:`~segmentation.artifacts`), and whose ``registry_row`` is
+   their nested view.
 
 Scoring the warehouse's customers is SQL's job (int_customers_scored);
 :func:`~segmentation.scoring.score` is its Python reference for tests.
@@ -39,6 +40,7 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from .algorithms import CandidateSpec, DeployedModel, candidate_specs
+from .artifacts import nested_row
 from .candidates import (
     FitContext,
     evaluate_candidate,
@@ -59,7 +61,7 @@ from .errors import SegmentationError
 from .evaluation import StabilityJob, attach_feature_checks, bootstrap_stability
 from .preprocessing import FeatureTransformer
 from .registry import REGISTRY_SCHEMA
-from .registry_row import Deployment, registry_row
+from .registry_row import Deployment, artifact_rows
 from .segment_ids import assign_segment_ids
 from .selection import Candidate, cheap_rejections, select_candidate
 
@@ -90,7 +92,12 @@ class SegmentationResult:
     distances : ndarray of float64
         Distance of each customer to its nearest centroid (scaled space).
     registry_row : dict
-        The registry row, see :data:`~segmentation.registry.REGISTRY_SCHEMA`.
+        The registry row, see :data:`~segmentation.registry.REGISTRY_SCHEMA`,
+        grouped from ``artifact_rows``.
+    artifact_rows : list of dict
+        The model as flat rows (:data:`~segmentation.artifacts.ARTIFACT_SCHEMA`),
+        what the registry model writes with
+        :func:`~segmentation.artifacts.artifact_table`.
     candidates : list of Candidate
         Every evaluated candidate, by candidate id.
     transformer : FeatureTransformer
@@ -103,6 +110,7 @@ class SegmentationResult:
     segment_ids: np.ndarray
     distances: np.ndarray
     registry_row: dict[str, Any]
+    artifact_rows: list[dict[str, Any]] = field(repr=False)
     candidates: list[Candidate] = field(repr=False)
     transformer: FeatureTransformer = field(repr=False)
     config: SegmentationConfig = field(repr=False)
@@ -354,7 +362,7 @@ def _fit(
 
     deployment, id_note = _deploy(selected, transformer, Xs, previous_model)
     note = " ".join(n for n in (note, id_note) if n) or None
-    row = registry_row(
+    rows = artifact_rows(
         model_version=version_of(fingerprint, settings_json),
         fingerprint=fingerprint,
         trained_at=trained_at,
@@ -370,6 +378,7 @@ def _fit(
         deployment=deployment,
         candidates=candidates,
     )
+    row = nested_row(rows)
     logger.info(
         "selected %s %s with %d segments%s in %.1fs (model %s)",
         selected.algorithm,
@@ -384,6 +393,7 @@ def _fit(
         segment_ids=deployment.segment_ids,
         distances=deployment.distances,
         registry_row=row,
+        artifact_rows=rows,
         candidates=candidates,
         transformer=transformer,
         config=config,

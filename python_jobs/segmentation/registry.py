@@ -1,8 +1,9 @@
 """The nested registry row in Python: its Arrow schema and the scorer it holds.
 
-In Python a fitted segmentation is one nested row (lists of structs, see
-:data:`REGISTRY_SCHEMA` and :mod:`~segmentation.registry_row`); the
-warehouse keeps it as flat rows instead (:mod:`~segmentation.artifacts`).
+The warehouse keeps a fitted model as flat rows (:mod:`~segmentation.artifacts`,
+built by :mod:`~segmentation.registry_row`); Python reads one model as a
+nested row grouped from them (:func:`~segmentation.artifacts.nested_row`),
+whose Arrow schema is :data:`REGISTRY_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -15,62 +16,40 @@ import numpy as np
 import pyarrow as pa
 
 from .algorithms import DeployedModel
+from .artifacts import (
+    CANDIDATE_FIELDS,
+    CENTROID_FIELDS,
+    MODEL_FIELDS,
+    SEGMENT_FIELDS,
+    TRANSFORM_FIELDS,
+)
 from .errors import SegmentationError
 from .preprocessing import ColumnTransform
 
 __all__ = ["REGISTRY_SCHEMA", "RegistryModel", "model_from_registry_row"]
 
 FEATURE_DROP_TYPE = pa.struct([("feature", pa.string()), ("reason", pa.string())])
+# the nested types take their fields from the flat artifacts' lists
 TRANSFORM_TYPE = pa.struct(
-    [
-        ("feature", pa.string()),
-        ("position", pa.int32()),
-        ("impute_value", pa.float64()),
-        ("log_transform", pa.bool_()),
-        ("clip_low", pa.float64()),
-        ("clip_high", pa.float64()),
-        ("center", pa.float64()),
-        ("scale", pa.float64()),
-        ("quantile_knots", pa.list_(pa.float64())),
-    ]
+    [*TRANSFORM_FIELDS, ("quantile_knots", pa.list_(pa.float64()))]
 )
 CENTROID_TYPE = pa.struct(
-    [
-        ("segment_id", pa.int32()),
-        ("feature", pa.string()),
-        ("centroid_scaled", pa.float64()),
-        ("centroid_original", pa.float64()),
-    ]
+    [CENTROID_FIELDS[0], ("feature", pa.string()), *CENTROID_FIELDS[1:]]
 )
 SEGMENT_TYPE = pa.struct(
     [
-        ("segment_id", pa.int32()),
-        ("size", pa.int64()),
-        ("share", pa.float64()),
-        ("radius", pa.float64()),
-        ("jaccard_stability", pa.float64()),
-        ("is_unstable", pa.bool_()),
+        CENTROID_FIELDS[0],
+        ("size", SEGMENT_FIELDS[0][1]),
+        ("share", SEGMENT_FIELDS[1][1]),
+        *SEGMENT_FIELDS[2:],
     ]
 )
 CANDIDATE_TYPE = pa.struct(
     [
-        ("candidate_id", pa.int32()),
+        CANDIDATE_FIELDS[0],
         ("algorithm", pa.string()),
         ("parameters_json", pa.string()),
-        ("k", pa.int32()),
-        ("silhouette", pa.float64()),
-        ("davies_bouldin", pa.float64()),
-        ("calinski_harabasz", pa.float64()),
-        ("inertia", pa.float64()),
-        ("smallest_segment_share", pa.float64()),
-        ("noise_share", pa.float64()),
-        ("stability_ari", pa.float64()),
-        ("fit_seconds", pa.float64()),
-        ("is_eligible", pa.bool_()),
-        ("rejection_reason", pa.string()),
-        ("is_selected", pa.bool_()),
-        ("selection_reason", pa.string()),
-        ("feature_check_json", pa.string()),
+        *CANDIDATE_FIELDS[1:],
     ]
 )
 REFERENCE_TYPE = pa.struct(
@@ -85,18 +64,7 @@ REFERENCE_TYPE = pa.struct(
 REGISTRY_SCHEMA = pa.schema(
     [
         pa.field("model_version", pa.string()),
-        pa.field("data_fingerprint", pa.string()),
-        pa.field("trained_at", pa.timestamp("us", tz="UTC")),
-        pa.field("training_cutoff_date", pa.date32()),
-        pa.field("training_customers", pa.int64()),
-        pa.field("settings_json", pa.string()),
-        pa.field("algorithm", pa.string()),
-        pa.field("parameters_json", pa.string()),
-        pa.field("n_segments", pa.int32()),
-        pa.field("has_outlier_segment", pa.bool_()),
-        pa.field("selection_rule", pa.string()),
-        pa.field("selection_fallback", pa.bool_()),
-        pa.field("selection_note", pa.string()),
+        *MODEL_FIELDS,
         pa.field("features_used", pa.list_(pa.string())),
         pa.field("features_dropped", pa.list_(FEATURE_DROP_TYPE)),
         pa.field("transform", pa.list_(TRANSFORM_TYPE)),

@@ -1,8 +1,11 @@
-"""Building the registry row of a fitted model (nested, as Python reads it).
+"""The fitted model as flat artifact rows, built directly from the fit.
 
-The row is what :mod:`~segmentation.artifacts` writes to the warehouse as
-flat rows, and what :func:`~segmentation.scoring.score` and the id matching
-of the next fit read back.
+One row per artifact element, with the columns of
+:data:`~segmentation.artifacts.ARTIFACT_SCHEMA` (the fields of each
+artifact are listed once, there): the rows the registry model writes to the
+warehouse. The nested registry row that Python reads (scoring reference,
+segment-id matching) is made from these rows by
+:func:`~segmentation.artifacts.nested_row`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from .config import SegmentationConfig
 from .preprocessing import FeatureTransformer, reference_distribution
 from .selection import Candidate, describe_selection_rule
 
-__all__ = ["Deployment", "registry_row"]
+__all__ = ["Deployment", "artifact_rows"]
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,10 @@ def _optional(value: float | None) -> float | None:
     return float(value)
 
 
-def _centroid_records(
-    deployment: Deployment, features: list[str]
-) -> list[dict[str, Any]]:
+def _centroid_rows(deployment: Deployment, features: list[str]) -> list[dict[str, Any]]:
     return [
         {
+            "artifact": "centroid",
             "segment_id": int(segment),
             "feature": feature,
             "centroid_scaled": float(deployment.centroids_scaled[i, j]),
@@ -60,62 +62,84 @@ def _centroid_records(
     ]
 
 
-def _segment_records(
+def _segment_rows(
     deployment: Deployment, config: SegmentationConfig
 ) -> list[dict[str, Any]]:
     n_rows = deployment.segment_ids.size
     present, sizes = np.unique(deployment.segment_ids, return_counts=True)
     counts = {int(s): int(c) for s, c in zip(present, sizes, strict=True)}
-    segments = []
-    if deployment.radii is not None:
-        size0 = counts.get(0, 0)
-        segments.append(
-            {
-                "segment_id": 0,
-                "size": size0,
-                "share": size0 / n_rows,
-                "radius": None,
-                "jaccard_stability": None,
-                "is_unstable": False,
-            }
-        )
+
+    def row(segment: int, radius, stability) -> dict[str, Any]:
+        size = counts.get(segment, 0)
+        return {
+            "artifact": "segment",
+            "segment_id": segment,
+            "segment_size": size,
+            "segment_share": size / n_rows,
+            "radius": radius,
+            "jaccard_stability": stability,
+            "is_unstable": bool(
+                stability is not None and stability < config.jaccard_unstable_below
+            ),
+        }
+
+    # a density model keeps its outliers in segment 0: no radius, no stability
+    rows = [] if deployment.radii is None else [row(0, None, None)]
     for i, segment in enumerate(deployment.ids):
-        size = counts.get(int(segment), 0)
         jaccard = deployment.jaccard
         stability = None if jaccard is None else _optional(float(jaccard[i]))
         radius = None if deployment.radii is None else float(deployment.radii[i])
-        segments.append(
+        rows.append(row(int(segment), radius, stability))
+    return rows
+
+
+def _feature_rows(transformer: FeatureTransformer) -> list[dict[str, Any]]:
+    """Each used feature's transform (and its quantile knots), then the dropped."""
+    rows = []
+    for record in transformer.to_records():
+        knots = record.pop("quantile_knots", None) or []
+        rows.append({"artifact": "feature", **record})
+        rows += [
             {
-                "segment_id": int(segment),
-                "size": size,
-                "share": size / n_rows,
-                "radius": radius,
-                "jaccard_stability": stability,
-                "is_unstable": bool(
-                    stability is not None and stability < config.jaccard_unstable_below
-                ),
+                "artifact": "quantile_knot",
+                "feature": record["feature"],
+                "knot_number": number,
+                "knot_value": value,
             }
-        )
-    return segments
+            for number, value in enumerate(knots, start=1)
+        ]
+    rows += [
+        {"artifact": "feature", "feature": feature, "drop_reason": reason}
+        for feature, reason in transformer.features_dropped_
+    ]
+    return rows
 
 
-def _reference_records(
+def _reference_rows(
     transformer: FeatureTransformer, X: np.ndarray, config: SegmentationConfig
 ) -> list[dict[str, Any]]:
     """Training distribution of each used feature (after imputation), for PSI."""
     index = {name: j for j, name in enumerate(config.features)}
-    references = []
+    rows = []
     for transform in transformer.transforms_:
         raw = X[:, index[transform.feature]]
         imputed = np.where(np.isnan(raw), transform.impute_value, raw)
         edges, shares = reference_distribution(imputed)
-        references.append(
-            {"feature": transform.feature, "bin_edges": edges, "shares": shares}
-        )
-    return references
+        rows += [
+            {
+                "artifact": "reference_bin",
+                "feature": transform.feature,
+                "bin_number": i + 1,
+                "bin_lower": edges[i],
+                "bin_upper": edges[i + 1],
+                "reference_share": share,
+            }
+            for i, share in enumerate(shares)
+        ]
+    return rows
 
 
-def registry_row(
+def artifact_rows(
     *,
     model_version: str,
     fingerprint: str,
@@ -131,13 +155,16 @@ def registry_row(
     X: np.ndarray,
     deployment: Deployment,
     candidates: list[Candidate],
-) -> dict[str, Any]:
-    """The registry row, see :data:`~segmentation.registry.REGISTRY_SCHEMA`."""
-    features = transformer.features_used_
+) -> list[dict[str, Any]]:
+    """The model's flat rows (every artifact but ``use``), recorded at ``trained_at``.
+
+    In order: the ``model`` row, the features (with their quantile knots),
+    centroids, segments, candidates (by id) and reference bins.
+    """
     parameters = dict(selected.parameters)
     parameters["pca"] = pca_info
-    return {
-        "model_version": model_version,
+    model = {
+        "artifact": "model",
         "data_fingerprint": fingerprint,
         "trained_at": trained_at,
         "training_cutoff_date": training_cutoff_date,
@@ -150,15 +177,19 @@ def registry_row(
         "selection_rule": describe_selection_rule(config),
         "selection_fallback": bool(fallback),
         "selection_note": note,
-        "features_used": list(features),
-        "features_dropped": [
-            {"feature": f, "reason": r} for f, r in transformer.features_dropped_
-        ],
-        "transform": transformer.to_records(),
-        "centroids": _centroid_records(deployment, features),
-        "segments": _segment_records(deployment, config),
-        "candidates": [
-            c.to_record() for c in sorted(candidates, key=lambda c: c.candidate_id)
-        ],
-        "reference_distributions": _reference_records(transformer, X, config),
     }
+    rows = [
+        model,
+        *_feature_rows(transformer),
+        *_centroid_rows(deployment, transformer.features_used_),
+        *_segment_rows(deployment, config),
+        *(
+            {"artifact": "candidate", **c.to_record()}
+            for c in sorted(candidates, key=lambda c: c.candidate_id)
+        ),
+        *_reference_rows(transformer, X, config),
+    ]
+    return [
+        {"model_version": model_version, "recorded_at": trained_at, **row}
+        for row in rows
+    ]

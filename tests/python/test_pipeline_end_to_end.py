@@ -138,12 +138,12 @@ def scoring_sql(tmp_path_factory):
     return json.loads(run.output[run.output.index("{") :])["compiled"]
 
 
-def _score_with_macro(sql: str, table: pa.Table, registry_row: dict) -> dict:
+def _score_with_macro(sql: str, table: pa.Table, artifact_rows: list) -> dict:
     """Run the compiled macro in DuckDB on one fitted model's flat artifacts."""
     import duckdb
     from segmentation.artifacts import artifact_table
 
-    artifacts = artifact_table(registry_row, "test")  # noqa: F841 (read by DuckDB)
+    artifacts = artifact_table(artifact_rows, "test")  # noqa: F841 (read by DuckDB)
     features = table  # noqa: F841
     with duckdb.connect() as con:
         for name, artifact, extra in (
@@ -187,7 +187,7 @@ def test_the_scoring_macro_assigns_as_the_fit_did(
     table = segmentation_table_from_matrix(X)
     result = fit_segmentation(table, {**settings, "bootstrap_samples": 0})
     expected, *_ = score(table, result.registry_row)
-    got = _score_with_macro(scoring_sql, table, result.registry_row)
+    got = _score_with_macro(scoring_sql, table, result.artifact_rows)
     ids = table.column("customer_id").to_pylist()
     assert [got[c] for c in ids] == expected.tolist()
     if "hdbscan" in settings["algorithms"]:

@@ -61,4 +61,4 @@ def model(dbt, session):
     result = fit_segmentation(
         table, config, training_cutoff_date=as_of_date, previous_model=latest
     )
-    return artifact_table(result.registry_row, decision.reason)
+    return artifact_table(result.artifact_rows, decision.reason)
