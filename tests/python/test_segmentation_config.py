@@ -18,14 +18,6 @@ import pytest
 from pipeline import dbt_command, dbt_environment, run_command
 from segmentation import ConfigError, SegmentationConfig
 
-SMALL_SEGMENTATION = {
-    "algorithms": ["kmeans"],
-    "k_min": 3,
-    "k_max": 4,
-    "bootstrap_samples": 0,
-    "sample_size": 50,
-}
-
 # (settings, the setting the message must start with, a fragment it must hold)
 BAD_SETTINGS = [
     ({"k_min": 1}, "k_min", "an integer >= 2"),
@@ -67,7 +59,12 @@ BAD_SETTINGS = [
     ({"skew_threshold": float("nan")}, "skew_threshold", "a number in"),
     ({"skew_threshold": "high"}, "skew_threshold", 'got "high"'),
 ]
-GOOD_SETTINGS = [None, {}, SMALL_SEGMENTATION, {"log_transform": []}]
+GOOD_SETTINGS = [
+    None,
+    {},
+    {"algorithms": ["kmeans"], "k_min": 3, "k_max": 4, "bootstrap_samples": 0},
+    {"log_transform": [], "pca_components": 0.9, "scaler": "quantile"},
+]
 # ratio_prior_orders: (value, is it valid)
 RATIO_PRIOR_ORDERS = [
     (2, True),
