@@ -278,6 +278,52 @@ def _write_truth(path: Path, customers: Customers) -> None:
     path.write_text("customer_id,persona\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
+def _manifest(
+    config: GeneratorConfig,
+    n_customers: int,
+    customers: Customers,
+    plan: Plan,
+    files: list[str],
+    counts: LineCounts,
+    malformed_lines: list[dict[str, object]],
+) -> dict[str, object]:
+    """What was generated: arguments, personas, files, invoices and lines."""
+    persona_counts = np.bincount(customers.persona, minlength=len(PERSONAS))
+    return {
+        "generator": "python_jobs/generate_data.py",
+        "seed": config.seed,
+        "arguments": {
+            "out": str(config.out),
+            "truth": str(config.truth_path),
+            "customers": config.customers,
+            "lines_target": config.lines_target,
+            "start": config.start.isoformat(),
+            "end": config.end.isoformat(),
+            "format": config.file_format,
+            "compress_level": config.compress_level,
+        },
+        "customers": n_customers,
+        "personas": {
+            p.name: int(c) for p, c in zip(PERSONAS, persona_counts, strict=True)
+        },
+        "files": len(files),
+        "first_file": files[0] if files else None,
+        "last_file": files[-1] if files else None,
+        "invoices": {
+            "orders": int(
+                np.count_nonzero((plan.kind == EVENT_ORDER) & (plan.customer >= 0))
+            ),
+            "guest_orders": int(
+                np.count_nonzero((plan.kind == EVENT_ORDER) & (plan.customer < 0))
+            ),
+            "returns": int(np.count_nonzero(plan.kind == EVENT_RETURN)),
+            "credits": int(np.count_nonzero(plan.kind == EVENT_CREDIT)),
+        },
+        "lines": counts.as_dict(),
+        "malformed_lines": malformed_lines,
+    }
+
+
 def generate(config: GeneratorConfig) -> dict[str, object]:
     """Generate the data set described by a configuration.
 
@@ -357,40 +403,9 @@ def generate(config: GeneratorConfig) -> dict[str, object]:
     if missing:
         logger.warning("%d malformed lines found no eligible place", missing)
 
-    persona_counts = np.bincount(customers.persona, minlength=len(PERSONAS))
-    manifest: dict[str, object] = {
-        "generator": "python_jobs/generate_data.py",
-        "seed": config.seed,
-        "arguments": {
-            "out": str(config.out),
-            "truth": str(config.truth_path),
-            "customers": config.customers,
-            "lines_target": config.lines_target,
-            "start": config.start.isoformat(),
-            "end": config.end.isoformat(),
-            "format": config.file_format,
-            "compress_level": config.compress_level,
-        },
-        "customers": n_customers,
-        "personas": {
-            p.name: int(c) for p, c in zip(PERSONAS, persona_counts, strict=True)
-        },
-        "files": len(files),
-        "first_file": files[0] if files else None,
-        "last_file": files[-1] if files else None,
-        "invoices": {
-            "orders": int(
-                np.count_nonzero((plan.kind == EVENT_ORDER) & (plan.customer >= 0))
-            ),
-            "guest_orders": int(
-                np.count_nonzero((plan.kind == EVENT_ORDER) & (plan.customer < 0))
-            ),
-            "returns": int(np.count_nonzero(plan.kind == EVENT_RETURN)),
-            "credits": int(np.count_nonzero(plan.kind == EVENT_CREDIT)),
-        },
-        "lines": counts.as_dict(),
-        "malformed_lines": malformed_lines,
-    }
+    manifest = _manifest(
+        config, n_customers, customers, plan, files, counts, malformed_lines
+    )
     config.manifest_path.write_text(
         json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
     )
