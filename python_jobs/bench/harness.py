@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import datasets
-from .dbt_build import FEATURE_LAYERS, run_build
+from .dbt_build import FEATURE_LAYERS, BuildResult, run_build
 from .monitor import run_measured
 from .report import write_report
 
@@ -198,6 +198,37 @@ def _reference(script: str, pattern: str, log: Path) -> dict:
     return outcome
 
 
+def _build_record(build: BuildResult) -> dict:
+    """The measured dbt build as the benchmark record's ``build`` entry."""
+    return {
+        "returncode": build.measured.returncode,
+        "wall_seconds": round(build.measured.wall_seconds, 3),
+        "dbt_elapsed_seconds": None
+        if build.elapsed_seconds is None
+        else round(build.elapsed_seconds, 3),
+        "first_parse_seconds": None
+        if build.parse_seconds is None
+        else round(build.parse_seconds, 3),
+        "peak_rss_bytes": build.measured.peak_tree_rss_bytes,
+        "peak_sampled_tree_rss_bytes": build.measured.peak_sampled_tree_rss_bytes,
+        "max_single_process_rss_bytes": build.measured.max_single_rss_bytes,
+        "peak_spill_bytes": build.measured.peak_spill_bytes,
+        "rss_samples": build.measured.samples,
+        "layers": {k: round(v, 3) for k, v in build.layer_seconds().items()},
+        "feature_layer_seconds": round(build.feature_layer_seconds(), 3),
+        "nodes": [
+            {
+                "unique_id": n.unique_id,
+                "layer": n.layer,
+                "status": n.status,
+                "seconds": round(n.seconds, 3),
+            }
+            for n in build.slowest(len(build.nodes))
+        ],
+        **build.facts,
+    }
+
+
 def run_scale(
     scale: datasets.Scale,
     file_format: str,
@@ -240,33 +271,7 @@ def run_scale(
             )
 
     build = run_build(dataset.glob, run_dir / "build")
-    record["build"] = {
-        "returncode": build.measured.returncode,
-        "wall_seconds": round(build.measured.wall_seconds, 3),
-        "dbt_elapsed_seconds": None
-        if build.elapsed_seconds is None
-        else round(build.elapsed_seconds, 3),
-        "first_parse_seconds": None
-        if build.parse_seconds is None
-        else round(build.parse_seconds, 3),
-        "peak_rss_bytes": build.measured.peak_tree_rss_bytes,
-        "peak_sampled_tree_rss_bytes": build.measured.peak_sampled_tree_rss_bytes,
-        "max_single_process_rss_bytes": build.measured.max_single_rss_bytes,
-        "peak_spill_bytes": build.measured.peak_spill_bytes,
-        "rss_samples": build.measured.samples,
-        "layers": {k: round(v, 3) for k, v in build.layer_seconds().items()},
-        "feature_layer_seconds": round(build.feature_layer_seconds(), 3),
-        "nodes": [
-            {
-                "unique_id": n.unique_id,
-                "layer": n.layer,
-                "status": n.status,
-                "seconds": round(n.seconds, 3),
-            }
-            for n in build.slowest(len(build.nodes))
-        ],
-        **build.facts,
-    }
+    record["build"] = _build_record(build)
     if not build.ok:
         record["build"]["error"] = build.measured.output_tail(3000)
     log(
