@@ -175,14 +175,17 @@ final as (
                 else {{ sql_string_literal(mode ~ ': requested by segmentation_mode') }}
             {%- else %}
                 when {{ drift_reaches('max_psi', 'psi_retrain') }}
-                    then 'auto: drift PSI ' || max_psi_text || ' on ' || max_psi_feature
-                    || ' >= monitoring.psi_retrain {{ thresholds.psi_retrain }}'
+                    then
+                        'auto: drift PSI ' || max_psi_text || ' on ' || max_psi_feature
+                        || ' >= monitoring.psi_retrain {{ thresholds.psi_retrain }}'
                 when {{ model_is_too_old('model_age_days') }}
-                    then 'auto: model trained on data to '
-                    || cast(training_cutoff_date as {{ dbt.type_string() }}) || ' is '
-                    || cast(model_age_days as {{ dbt.type_string() }}) || ' days old > '
-                    || 'monitoring.max_model_age_days {{ thresholds.max_model_age_days }}'
-                else 'auto: model still fits the data'
+                    then
+                        'auto: model trained on data to '
+                        || cast(training_cutoff_date as {{ dbt.type_string() }}) || ' is '
+                        || cast(model_age_days as {{ dbt.type_string() }}) || ' days old > '
+                        || 'monitoring.max_model_age_days {{ thresholds.max_model_age_days }}'
+                else
+                    'auto: model still fits the data'
                     || coalesce('; largest PSI ' || max_psi_text || ' on ' || max_psi_feature, '')
             {%- endif %}
         end as fit_reason,
