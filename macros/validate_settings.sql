@@ -92,7 +92,8 @@
 
 
 {#- The first problem with the model-maintenance vars (segmentation_mode,
-    monitoring), in the words of MonitoringConfig.from_vars; '' when valid. -#}
+    monitoring), the one check of them; '' when valid. The thresholds with
+    their defaults come from monitoring_settings. -#}
 {% macro _maintenance_settings_problem() %}
     {%- set mode = var('segmentation_mode', 'auto') -%}
     {%- if mode not in ['auto', 'retrain', 'score'] -%}
@@ -106,8 +107,7 @@
     {%- if unknown -%}
         {{- return('unknown setting(s) monitoring.' ~ unknown | join(', monitoring.') ~ '; allowed: max_model_age_days, psi_retrain, psi_watch.') -}}
     {%- endif -%}
-    {%- set settings = {'psi_watch': 0.1, 'psi_retrain': 0.25, 'max_model_age_days': 90} -%}
-    {%- do settings.update(monitoring) -%}
+    {%- set settings = monitoring_settings() -%}
     {%- for name in ['psi_watch', 'psi_retrain'] -%}
         {%- set value = settings[name] -%}
         {%- if value is not number or value is boolean or not (value > 0) -%}

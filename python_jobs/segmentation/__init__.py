@@ -13,11 +13,11 @@ uses::
 
 Modules by job: ``data`` (input matrix, model version), ``preprocessing``,
 ``algorithms``, ``candidates``, ``evaluation``, ``selection``,
-``segment_ids``, ``model`` (the pipeline), ``registry_row`` (the model as
-flat artifact rows), ``artifacts`` (their schema, table and nested view),
-``monitoring`` (the retrain decision), ``warehouse`` (reading the registry
-back). Scoring is done in SQL from the
-flat artifacts; :func:`score` is the Python reference of that scoring.
+``segment_ids``, ``model`` (the pipeline), ``registry_row`` and
+``artifacts`` (the model as data), ``warehouse`` (reading the features,
+the retrain decision made in SQL, and the registry back). Scoring is done
+in SQL from the flat artifacts; :func:`score` is the Python reference of
+that scoring.
 """
 
 from .algorithms import CandidateSpec, DeployedModel

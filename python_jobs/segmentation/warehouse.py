@@ -53,42 +53,56 @@ def empty_registry_table() -> pa.Table:
 
 
 @dataclass(frozen=True)
-class RegistryState:
-    """What the registry holds: every registered version, and the one in use.
+class RetrainDecision:
+    """The row of ``int_segmentation_retrain_decision``: what this build does.
 
-    ``latest`` is the registry row (nested, see
-    :func:`segmentation.artifacts.registry_row_from_artifacts`) of the version
-    with the most recent ``use``: the model the previous build scored with.
+    The decision (segmentation_mode, the model in use, drift and verdict) is
+    made in SQL; the fit only follows it.
     """
 
-    versions: frozenset[str]
-    latest: dict | None
+    should_fit: bool
+    reason: str
+    model_version_in_use: str | None
 
 
-def read_registry(connection, registry) -> RegistryState:
-    """The registry state from the artifacts table ``registry``.
+def read_retrain_decision(relation) -> RetrainDecision:
+    """The one row of the decision model (a DuckDB relation from ``dbt.ref``).
 
-    ``registry`` is the name of the table (``dbt.this``), read through
-    ``connection`` (the registry model reads its own previous rows; nothing
-    downstream may be read here without a cycle, so this is the only reader
-    of the registry outside SQL).
+    Raises
+    ------
+    SegmentationError
+        When the relation does not hold exactly one row.
+    """
+    from .errors import SegmentationError
+
+    rows = relation.fetchall()
+    if len(rows) != 1:
+        raise SegmentationError(
+            f"int_segmentation_retrain_decision holds {len(rows)} rows; it must "
+            "hold exactly one. Rebuild it with `dbt build`."
+        )
+    row = dict(zip(relation.columns, rows[0], strict=True))
+    return RetrainDecision(
+        should_fit=bool(row["should_fit"]),
+        reason=row["fit_reason"],
+        model_version_in_use=row["model_version_in_use"],
+    )
+
+
+def read_artifacts(connection, registry) -> pa.Table:
+    """Every row of the artifacts table ``registry`` (``dbt.this``), as Arrow.
+
+    The registry model reads its own previous rows (to reuse a version it
+    registered before, and to match segment ids with the model in use);
+    which version is in use is decided in SQL, not here.
     """
     table = connection.table(str(registry)).arrow()
     if isinstance(table, pa.RecordBatchReader):
         table = table.read_all()
-    from .artifacts import registry_row_from_artifacts
+    return table
 
-    uses = [
-        r
-        for r in table.select(["model_version", "artifact", "recorded_at"]).to_pylist()
-        if r["artifact"] == "use"
-    ]
-    versions = frozenset(r["model_version"] for r in uses)
-    if not uses:
-        return RegistryState(versions, None)
-    in_use = min(
-        uses, key=lambda r: (-r["recorded_at"].timestamp(), r["model_version"])
-    )
-    return RegistryState(
-        versions, registry_row_from_artifacts(table, in_use["model_version"])
-    )
+
+def registered_versions(artifacts: pa.Table) -> frozenset[str]:
+    """The model versions the artifacts table holds a fitted model for."""
+    rows = artifacts.select(["model_version", "artifact"]).to_pylist()
+    return frozenset(r["model_version"] for r in rows if r["artifact"] == "model")

@@ -115,7 +115,10 @@ def test_lineage_from_raw_files_to_profiles(docs) -> None:
     # the fit, flattened once per artifact, scored once
     fit = model("segmentation_model_artifacts")
     assert docs["nodes"][fit]["language"] == "python"
-    assert parents(docs, fit) == {model("customer_features")}
+    # the retrain decision is made in SQL before the fit
+    decision = model("int_segmentation_retrain_decision")
+    assert parents(docs, fit) == {model("customer_features"), decision}
+    assert parents(docs, decision) == {model("customer_features")}
     artifacts = {
         model(f"int_segmentation_model_{name}")
         for name in (

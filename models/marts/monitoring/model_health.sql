@@ -1,12 +1,12 @@
 {#- One row per run: which model scored the customers, how old it is, how
     far the features have drifted from its training data, and the verdict
-    (ok / watch / retrain) with the reason. Appended on every run. -#}
+    (ok / watch / retrain, macro retrain_verdict: the rule `auto` retrains
+    by) with the reason. Appended on every run. -#}
 
 {{ config(materialized='incremental', full_refresh=false) }}
 
-{%- set psi_watch = var('monitoring').get('psi_watch', 0.1) %}
-{%- set psi_retrain = var('monitoring').get('psi_retrain', 0.25) %}
-{%- set max_age = var('monitoring').get('max_model_age_days', 90) %}
+{%- set thresholds = monitoring_settings() %}
+{%- set run_started = "cast('" ~ run_started_at ~ "' as " ~ type_timestamp_with_time_zone() ~ ")" %}
 
 with
 
@@ -31,7 +31,7 @@ drift as (
         count(*) filter (where drift_status = 'watch') as features_to_watch,
         count(*) filter (where drift_status = 'act') as features_to_act_on,
         max(psi) as max_psi,
-        arg_max(feature, psi) as max_psi_feature
+        max_by(feature, psi) as max_psi_feature
     from {{ ref('feature_drift') }}
 ),
 
@@ -45,7 +45,7 @@ segments as (
 assessed as (
     select
         latest_model.model_version,
-        latest_model.trained_at >= cast('{{ run_started_at }}' as timestamptz) as retrained_this_run,
+        latest_model.trained_at >= {{ run_started }} as retrained_this_run,
         latest_model.training_reason,
         latest_model.training_cutoff_date,
         as_of.as_of_date,
@@ -66,24 +66,20 @@ final as (
     select
         '{{ invocation_id }}' as invocation_id,
         model_version,
-        case
-            when max_psi >= {{ psi_retrain }} or model_age_days > {{ max_age }} then 'retrain'
-            when max_psi >= {{ psi_watch }} then 'watch'
-            else 'ok'
-        end as verdict,
+        {{ retrain_verdict('max_psi', 'model_age_days') }} as verdict,
         concat_ws(
             '; ',
             case when retrained_this_run then 'retrained this run (' || training_reason || ')' end,
             case
-                when max_psi >= {{ psi_retrain }}
-                    then 'PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature || ' >= {{ psi_retrain }}'
-                when max_psi >= {{ psi_watch }}
-                    then 'PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature || ' >= {{ psi_watch }}'
+                when {{ drift_reaches('max_psi', 'psi_retrain') }}
+                    then 'PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature || ' >= {{ thresholds.psi_retrain }}'
+                when {{ drift_reaches('max_psi', 'psi_watch') }}
+                    then 'PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature || ' >= {{ thresholds.psi_watch }}'
                 else 'largest PSI ' || round(max_psi, 3) || ' on ' || max_psi_feature
             end,
             case
-                when model_age_days > {{ max_age }}
-                    then 'model data ' || model_age_days || ' days old > {{ max_age }}'
+                when {{ model_is_too_old('model_age_days') }}
+                    then 'model data ' || model_age_days || ' days old > {{ thresholds.max_model_age_days }}'
             end
         ) as verdict_reason,
         max_psi_feature,
@@ -96,7 +92,7 @@ final as (
         retrained_this_run,
         training_cutoff_date,
         as_of_date,
-        cast('{{ run_started_at }}' as timestamptz) as run_started_at
+        {{ run_started }} as run_started_at
     from assessed
 )
 

@@ -1,13 +1,15 @@
 """The model registry: fit, evaluate and select the clustering when this run
 should, and keep every fitted model as data (append-only, flat rows).
 
-Thin on purpose: read the settings and the customer feature matrix, let the
-project's `segmentation` package (python_jobs/segmentation) decide whether to
-fit (dbt var `segmentation_mode`) and fit, and return the new model's flat
-artifact rows (segmentation/artifacts.py), a `use` row when an already
-registered version fits this data again, or no row when this run scores with
-the model in use. The int_segmentation_model_* models split the rows by
-artifact; scoring happens downstream, in SQL (int_customers_scored).
+Thin on purpose: read the decision made in SQL before this model
+(int_segmentation_retrain_decision: dbt var `segmentation_mode`, the model
+in use, drift and verdict), and when it says fit, read the settings and the
+customer feature matrix, let the project's `segmentation` package
+(python_jobs/segmentation) fit, and return the new model's flat artifact
+rows (segmentation/artifacts.py); a `use` row when an already registered
+version fits this data again; no row when this run scores with the model in
+use. The int_segmentation_model_* models split the rows by artifact; scoring
+happens downstream, in SQL (int_customers_scored).
 """
 
 import datetime as dt
@@ -19,46 +21,47 @@ def model(dbt, session):
     dbt.config(materialized="incremental", full_refresh=False)
 
     from segmentation import SegmentationConfig, fit_segmentation
-    from segmentation.artifacts import artifact_table, use_table
+    from segmentation.artifacts import (
+        artifact_table,
+        registry_row_from_artifacts,
+        use_table,
+    )
     from segmentation.data import model_version_for
-    from segmentation.monitoring import MonitoringConfig, decide
     from segmentation.warehouse import (
-        RegistryState,
         empty_registry_table,
+        read_artifacts,
         read_feature_matrix,
-        read_registry,
+        read_retrain_decision,
+        registered_versions,
     )
 
+    decision = read_retrain_decision(dbt.ref("int_segmentation_retrain_decision"))
+    if not decision.should_fit:
+        return empty_registry_table()
     # every setting, checked and defaulted by the Jinja macros
     [settings_json] = dbt.ref("int_segmentation_settings").fetchone()
     config = SegmentationConfig.from_dict(json.loads(settings_json))
-    monitoring = MonitoringConfig.from_vars(
-        dbt.config.get("segmentation_mode"),
-        json.loads(dbt.config.get("monitoring_json")),
-    )
     table, as_of_date = read_feature_matrix(
         dbt.ref("customer_features"), config.features
     )
-    registry = (
-        read_registry(session, dbt.this)
-        if dbt.is_incremental
-        else RegistryState(frozenset(), None)
-    )
-    latest = registry.latest
-
-    decision = decide(monitoring, latest, table, as_of_date)
-    if not decision.fit:
-        return empty_registry_table()
     version = model_version_for(table, config)
-    if latest is not None and version == latest["model_version"]:
+    in_use = decision.model_version_in_use
+    if version == in_use:
         # same data and settings as the model in use: nothing new to record
         return empty_registry_table()
-    if version in registry.versions:
+    registry = read_artifacts(session, dbt.this) if dbt.is_incremental else None
+    if registry is not None and version in registered_versions(registry):
         # fitted before on these data and settings (data sets A, B, A):
         # reuse the registered model, and record that it is in use again
         reason = f"{decision.reason}; reuses registered model {version}"
         return use_table(version, dt.datetime.now(dt.UTC), reason)
+    # the model in use, to keep its segment ids where the segments match
+    previous = (
+        registry_row_from_artifacts(registry, in_use)
+        if registry is not None and in_use is not None
+        else None
+    )
     result = fit_segmentation(
-        table, config, training_cutoff_date=as_of_date, previous_model=latest
+        table, config, training_cutoff_date=as_of_date, previous_model=previous
     )
     return artifact_table(result.artifact_rows, decision.reason)
