@@ -1,7 +1,10 @@
 """`dbt build` end to end on generated data with planted personas.
 
-One module-scoped build (and a second one for determinism) on ~2,000
-generated customers; the checks read the warehouse it leaves behind.
+The checks read the session's shared default build (conftest.py's
+``generated_build``: 2,000 generated customers, seed 7, every setting at its
+default). That the same input and settings give the same segments, metrics
+and model is test_faults.py's thread-determinism test, which builds the
+same data again (with other thread counts) and compares it with this build.
 """
 
 from __future__ import annotations
@@ -11,30 +14,22 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
-from pipeline import dbt, generate_data
+from pipeline import dbt
 from sklearn.metrics import adjusted_rand_score
 
 CUSTOMERS = 2000
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    base = tmp_path_factory.mktemp("generated")
-    raw = generate_data(base, customers=CUSTOMERS, seed=7)
-    manifest = json.loads((base / "ground_truth" / "manifest.json").read_text())
-    truth_csv = base / "ground_truth" / "customer_personas.csv"
-    return {"base": base, "raw": raw, "manifest": manifest, "truth_csv": truth_csv}
+def generated(generated_build):
+    manifest = json.loads((generated_build.ground_truth / "manifest.json").read_text())
+    truth_csv = generated_build.ground_truth / "customer_personas.csv"
+    return {"manifest": manifest, "truth_csv": truth_csv}
 
 
 @pytest.fixture(scope="module")
-def build(generated):
-    run = dbt(
-        "build",
-        generated["base"] / "first",
-        {"raw_transactions": f"{generated['raw']}/*.csv.gz"},
-    )
-    assert run.returncode == 0, run.output[-5000:]
-    return run
+def build(generated_build):
+    return generated_build
 
 
 def test_every_line_is_staged_or_rejected(build, generated):
@@ -119,9 +114,10 @@ def test_selected_model_respects_the_selection_rule(build):
 
 
 @pytest.fixture(scope="module")
-def scoring_sql(tmp_path_factory):
+def scoring_sql(generated_build, tmp_path_factory):
     """The project's score_customers macro, compiled by dbt over plain tables
-    named features, transform, knots, centroids and segments."""
+    named features, transform, knots, centroids and segments (on a copy of
+    the shared build, whose parsed project and vars keep the parse short)."""
     from conftest import SEGMENTATION_FEATURES
 
     call = (
@@ -131,7 +127,8 @@ def scoring_sql(tmp_path_factory):
     )
     run = dbt(
         "compile",
-        tmp_path_factory.mktemp("scoring_sql"),
+        generated_build.fork(tmp_path_factory.mktemp("scoring_sql")),
+        generated_build.variables,
         args=["--quiet", "--output", "json", "--inline", call],
     )
     assert run.returncode == 0, run.output[-3000:]
@@ -212,21 +209,3 @@ def test_customer_segments_hold_the_scores_of_the_model_in_use(build):
         "or s.model_version != c.model_version"
     )[0]
     assert mismatched == 0
-
-
-def test_same_input_and_settings_give_the_same_segments(build, generated):
-    again = dbt(
-        "build",
-        generated["base"] / "second",
-        {"raw_transactions": f"{generated['raw']}/*.csv.gz"},
-    )
-    assert again.returncode == 0, again.output[-5000:]
-    segments = "select customer_id, segment_id, distance_to_centroid from customer_segments order by 1"
-    assert build.query(segments) == again.query(segments)
-    metrics = (
-        "select candidate_id, algorithm, k, silhouette, davies_bouldin, calinski_harabasz, "
-        "inertia, stability_ari, is_selected from segmentation_model_evaluation order by 1"
-    )
-    assert build.query(metrics) == again.query(metrics)
-    version = "select model_version from segmentation_models"
-    assert build.query(version) == again.query(version)
