@@ -111,10 +111,21 @@ def test_selected_model_respects_the_selection_rule(build):
     assert selected == 1
     assert 3 <= k <= 8
     assert smallest >= 0.02
+    # chosen by the rules, not by the fallback: eligible, and stable above
+    # the default stability_floor (0.8) with bootstrap_samples at its 10
+    (eligible, stability, fallback, rejection) = build.query(
+        "select e.is_eligible, e.stability_ari, m.selection_fallback, "
+        "e.rejection_reason from segmentation_model_evaluation e "
+        "cross join segmentation_models m where e.is_selected and m.model_version "
+        "in (select model_version from customer_segments)"
+    )[0]
+    assert eligible and rejection is None
+    assert fallback is False
+    assert stability is not None and stability >= 0.8
 
 
 @pytest.fixture(scope="module")
-def scoring_sql(generated_build, tmp_path_factory):
+def scoring_sql(small_build, tmp_path_factory):
     """The project's score_customers macro, compiled by dbt over plain tables
     named features, transform, knots, centroids and segments (on a copy of
     the shared build, whose parsed project and vars keep the parse short)."""
@@ -127,8 +138,8 @@ def scoring_sql(generated_build, tmp_path_factory):
     )
     run = dbt(
         "compile",
-        generated_build.fork(tmp_path_factory.mktemp("scoring_sql")),
-        generated_build.variables,
+        small_build.fork(tmp_path_factory.mktemp("scoring_sql")),
+        small_build.variables,
         args=["--quiet", "--output", "json", "--inline", call],
     )
     assert run.returncode == 0, run.output[-3000:]
@@ -154,25 +165,34 @@ def _score_with_macro(sql: str, table: pa.Table, registry_row: dict) -> dict:
                 f"where artifact = '{artifact}' {extra}"
             )
         con.execute("create table features as select * from features")
-        return dict(con.sql(f"select customer_id, segment_id from ({sql})").fetchall())
+        return {
+            customer: (segment, distance)
+            for customer, segment, distance in con.sql(
+                f"select customer_id, segment_id, distance_to_centroid from ({sql})"
+            ).fetchall()
+        }
 
 
 @pytest.mark.parametrize(
     "settings",
     [
         {"scaler": "robust", "algorithms": ["kmeans"]},
+        {"scaler": "standard", "algorithms": ["kmeans"]},
         {"scaler": "quantile", "algorithms": ["kmeans"]},
         # Davies-Bouldin leaves outliers out, so HDBSCAN beats the k-means
         # baseline on these noisy blobs and its radius branch runs
         {"algorithms": ["hdbscan"], "selection_metric": "davies_bouldin"},
     ],
-    ids=["robust", "quantile", "density_radius"],
+    ids=["robust", "standard", "quantile", "density_radius"],
 )
 def test_the_scoring_macro_assigns_as_the_fit_did(
     scoring_sql, settings, segmentation_table_from_matrix
 ):
     """Each transform branch of score_customers against the package's scorer
-    (segmentation.score, the fit's own nearest-centroid assignment)."""
+    (segmentation.score, the fit's own nearest-centroid assignment): the same
+    segment and the same distance for every customer, so the SQL's imputing
+    (some values are null), log transform, clipping and scaling are the
+    Python transform's, value for value."""
     from segmentation import fit_segmentation, score
     from sklearn.datasets import make_blobs
 
@@ -181,12 +201,14 @@ def test_the_scoring_macro_assigns_as_the_fit_did(
     )
     rng = np.random.default_rng(1)
     X = np.vstack([np.abs(X) * 10, rng.uniform(0, 300, (20, 10))])
+    X[rng.random(X.shape) < 0.01] = np.nan  # imputed
     table = segmentation_table_from_matrix(X)
     result = fit_segmentation(table, {**settings, "bootstrap_samples": 0})
-    expected, *_ = score(table, result.registry_row)
+    expected, distance, *_ = score(table, result.registry_row)
     got = _score_with_macro(scoring_sql, table, result.registry_row)
     ids = table.column("customer_id").to_pylist()
-    assert [got[c] for c in ids] == expected.tolist()
+    assert [got[c][0] for c in ids] == expected.tolist()
+    assert [got[c][1] for c in ids] == pytest.approx(distance.tolist(), rel=1e-9)
     if "hdbscan" in settings["algorithms"]:
         assert result.registry_row["algorithm"] == "hdbscan"
         assert result.registry_row["has_outlier_segment"]
