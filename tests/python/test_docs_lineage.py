@@ -10,19 +10,16 @@ project is checked once, by `make docs-check`; here only the checker
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 
 import pytest
-from pipeline import PROJECT_ROOT, run_command
+from pipeline import PROJECT_ROOT, dbt, tail
 
 sys.path.insert(0, str(PROJECT_ROOT / "python_jobs"))
 
 import check_docs_coverage  # noqa: E402
 
 PROJECT = "customer_segmentation"
-DBT = Path(sys.executable).with_name("dbt")
 OFFLINE = {
     "HTTP_PROXY": "http://127.0.0.1:9",
     "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -46,27 +43,8 @@ def docs(small_build, tmp_path_factory: pytest.TempPathFactory) -> dict:
     # keep dbt's parse short
     workdir = small_build.fork(tmp_path_factory.mktemp("docs"))
     target = workdir / "target"
-    run_command(
-        [
-            str(DBT),
-            "docs",
-            "generate",
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(workdir / "logs"),
-            "--vars",
-            json.dumps(small_build.variables),
-        ],
-        env={
-            **os.environ,
-            **OFFLINE,
-            "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-            "DUCKDB_PATH": str(workdir / "warehouse.duckdb"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
-        check=True,
-    )
+    run = dbt("docs generate", workdir, small_build.variables, env=OFFLINE)
+    assert run.returncode == 0, tail(run.output)
     for artifact in ("index.html", "manifest.json", "catalog.json"):
         assert (target / artifact).exists(), artifact
     return json.loads((target / "manifest.json").read_text())
