@@ -57,7 +57,9 @@ docs-check: install
 
 # Test files run in parallel, each file whole on one worker (--dist loadfile),
 # so a module's own builds happen once; the shared builds of conftest.py are
-# built once per run for all workers. The 15 slowest steps are listed last.
+# built once per run for all workers. The 15 slowest steps are listed last;
+# TEST_COMMAND_LOG=file appends every command the tests run (each dbt
+# invocation) with its test and seconds to file, one JSON line each.
 # The DuckDB-vs-Spark tests (marker spark) need requirements-spark.txt and
 # Java: `make test-spark` installs both and runs them; `make test` leaves
 # them out until the Spark port of the models joins it (docs/spark.md).

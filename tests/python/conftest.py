@@ -155,16 +155,20 @@ class SharedBuild:
             table = con.sql(sql).arrow()
         return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
 
-    def fork(self, folder: Path) -> Path:
+    def fork(self, folder: Path, publication: bool = False) -> Path:
         """Copy the warehouse and dbt's target folder (parsed project) into
         `folder`, for a test that builds on top of this build; return it.
 
         ``dbt("build", folder, build.variables)`` then runs incrementally on
-        the copy, with the publication in ``folder/published``.
+        the copy, with the publication in ``folder/published``. With
+        `publication`, the build's BI publication is copied there too (its
+        ``parquet`` link is relative, so it points into the copy).
         """
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.warehouse, folder / "warehouse.duckdb")
         shutil.copytree(self.folder / "target", folder / "target", dirs_exist_ok=True)
+        if publication:
+            shutil.copytree(self.published.parent, folder / "published", symlinks=True)
         return folder
 
     def unchanged(self) -> bool:

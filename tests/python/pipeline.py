@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,10 @@ DBT = Path(sys.executable).with_name("dbt")
 # a minute on a busy 2-core machine; TEST_SUBPROCESS_TIMEOUT overrides it.
 SUBPROCESS_TIMEOUT = float(os.environ.get("TEST_SUBPROCESS_TIMEOUT", "900"))
 OUTPUT_TAIL = 5000
+# TEST_COMMAND_LOG=file: every command run_command runs is appended to the
+# file as one JSON line (test, command, seconds, exit status), to count the
+# dbt invocations of each test file and what they cost.
+COMMAND_LOG = os.environ.get("TEST_COMMAND_LOG")
 
 
 def in_ci() -> bool:
@@ -96,6 +101,7 @@ def run_command(
     way.
     """
     timeout = SUBPROCESS_TIMEOUT if timeout is None else timeout
+    started = time.monotonic()
     process = subprocess.Popen(
         cmd,
         cwd=cwd,
@@ -117,6 +123,7 @@ def run_command(
             pytrace=False,
         )
     done = subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)
+    log_command(cmd, time.monotonic() - started, process.returncode)
     if check and done.returncode != 0:
         pytest.fail(
             f"exit status {done.returncode}: {shlex.join(cmd)}\n"
@@ -124,6 +131,20 @@ def run_command(
             pytrace=False,
         )
     return done
+
+
+def log_command(cmd: list[str], seconds: float, returncode: int | None) -> None:
+    """Append one line about a finished command to TEST_COMMAND_LOG, if set."""
+    if not COMMAND_LOG:
+        return
+    entry = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
+        "command": [Path(cmd[0]).name, *cmd[1:3]],
+        "seconds": round(seconds, 1),
+        "returncode": returncode,
+    }
+    with open(COMMAND_LOG, "a") as handle:
+        handle.write(json.dumps(entry) + "\n")
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -176,6 +197,7 @@ def dbt_environment(workdir: Path, env: dict | None = None) -> dict:
     return {
         **os.environ,
         "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+        "DBT_PROJECT_ROOT": str(PROJECT_ROOT),
         "DUCKDB_PATH": str(workdir / "warehouse.duckdb"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "BI_DUCKDB_PATH": str(workdir / "published" / "segments.duckdb"),
@@ -193,6 +215,8 @@ def dbt_command(
     return [
         str(DBT),
         *command.split(),
+        "--project-dir",
+        str(PROJECT_ROOT),
         "--target-path",
         str(workdir / "target"),
         "--log-path",
@@ -213,12 +237,25 @@ def dbt(
     """Run `dbt <command>` on the project with its own warehouse in workdir.
 
     `env` entries override the defaults (DUCKDB_PATH, BI_DUCKDB_PATH, ...).
+
+    Unless `env` names another DUCKDB_PATH, dbt runs in workdir with the
+    relative DUCKDB_PATH ``warehouse.duckdb``: the profile then reads the
+    same in every work folder, so a run in a copy of a build (SharedBuild.fork)
+    keeps dbt's partial parse of the original (a changed profile, like
+    changed vars, makes dbt parse the whole project again).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     run_env = dbt_environment(workdir, env)
+    cwd = PROJECT_ROOT
+    if "DUCKDB_PATH" not in (env or {}):
+        run_env["DUCKDB_PATH"] = "warehouse.duckdb"
+        cwd = workdir
     done = run_command(
-        dbt_command(command, workdir, variables, args), env=run_env, timeout=timeout
+        dbt_command(command, workdir, variables, args),
+        cwd=cwd,
+        env=run_env,
+        timeout=timeout,
     )
     return DbtRun(
-        done.returncode, done.stdout + done.stderr, Path(run_env["DUCKDB_PATH"])
+        done.returncode, done.stdout + done.stderr, cwd / run_env["DUCKDB_PATH"]
     )

@@ -12,6 +12,7 @@ docs/troubleshooting.md lists what the user sees for each case.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import hashlib
 import io
@@ -35,6 +36,8 @@ SMALL_SEGMENTATION = {
     "bootstrap_samples": 0,
     "sample_size": 50,
 }
+# Lower than the defaults (100000), so that BAD_LINES show the vars apply.
+MAX_ABS = {"max_abs_quantity": 5000, "max_abs_unit_price": 5000}
 DATE_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -127,6 +130,7 @@ class Project:
         self.variables = {
             "raw_transactions": f"{self.raw}/*",
             "raw_date_formats": DATE_FORMATS,
+            **MAX_ABS,
             "segmentation": SMALL_SEGMENTATION,
         }
 
@@ -200,6 +204,30 @@ BAD_LINES = [
     ),
     (13, "missing_invoice_no", ",22001,LAMP,1,2011-03-04 10:00:00,1.5,14003.0,France"),
     (14, None, "560010,22002,LAMP\x1fBLUE,2,2011-03-05 10:00:00,2.5,14006.0,France"),
+    (15, "missing_stock_code", "560011,,LAMP,1,2011-03-04 10:00:00,1.5,14003.0,France"),
+    (
+        16,
+        "absurd_unit_price",
+        "560012,22001,LAMP,1,2011-03-04 10:00:00,900000,14003.0,France",
+    ),
+    # over the module's max_abs_* vars (MAX_ABS), under their defaults: the
+    # vars, not the defaults, decide
+    (
+        17,
+        "absurd_quantity",
+        "560013,22001,LAMP,-5001,2011-03-04 10:00:00,1.5,14003.0,France",
+    ),
+    (
+        18,
+        "absurd_unit_price",
+        "560014,22001,LAMP,1,2011-03-04 10:00:00,5000.01,14003.0,France",
+    ),
+    # at the vars' limits: staged
+    (
+        19,
+        None,
+        "560015,22001,LAMP AT THE LIMITS,5000,2011-03-04 10:00:00,5000,14007.0,France",
+    ),
 ]
 
 
@@ -345,7 +373,11 @@ def test_bad_lines_are_quarantined_each_with_its_reason(quarantine_build):
         "where source_file like '%/bad_lines.csv' order by 1"
     )
     # a quoted field keeps its comma and quotes; a stray control character stays in its field
-    assert staged == [(11, 'LAMP, "BIG"'), (14, "LAMP\x1fBLUE")]
+    assert staged == [
+        (11, 'LAMP, "BIG"'),
+        (14, "LAMP\x1fBLUE"),
+        (19, "LAMP AT THE LIMITS"),
+    ]
 
 
 def test_a_file_the_native_reader_cannot_account_for_is_read_line_exactly(
@@ -608,6 +640,48 @@ def test_latin1_export_is_read_with_raw_encoding_latin1(project, quarantine_buil
     assert run.query(
         "select description from stg_online_retail__transaction_lines where invoice_no = '560301'"
     ) == [("CAFÉ SET",)]
+
+
+def test_a_semicolon_export_is_read_and_features_stop_at_as_of_date(
+    project, quarantine_build
+):
+    """raw_csv_delimiter ';' reads a semicolon export whole, and an as_of_date
+    inside the data keeps later invoices out: recency and tenure count the
+    days from each customer's last and first invoice before it."""
+    rows = sale_rows(12, seed=21, invoices=2)
+    as_of = dt.datetime(2011, 7, 1)
+    run = project.build(
+        {"semicolons.csv": csv_text(rows).replace(",", ";")},
+        {"raw_csv_delimiter": ";", "as_of_date": as_of.date().isoformat()},
+    )
+    assert run.returncode == 0, run.output[-5000:]
+    (staged, rejected) = run.query(
+        "select count(*), (select count(*) from transaction_rejects) "
+        "from stg_online_retail__transaction_lines"
+    )[0]
+    assert (staged, rejected) == (len(rows), 0)
+    before: dict[str, list[dt.datetime]] = {}
+    for row in rows:
+        invoiced = dt.datetime.strptime(row[4], "%Y-%m-%d %H:%M:%S")
+        if invoiced < as_of:
+            before.setdefault(row[6].removesuffix(".0"), []).append(invoiced)
+    assert 3 <= len(before) < 12  # some customers bought only later
+    expected = {
+        customer: (
+            (as_of.date() - max(days).date()).days,
+            (as_of.date() - min(days).date()).days,
+            as_of.date(),
+        )
+        for customer, days in before.items()
+    }
+    got = {
+        customer: (recency, tenure, day)
+        for customer, recency, tenure, day in run.query(
+            "select customer_id, recency_days, tenure_days, as_of_date "
+            "from customer_features"
+        )
+    }
+    assert got == expected
 
 
 # --- settings ------------------------------------------------------------------

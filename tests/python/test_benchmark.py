@@ -9,13 +9,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from bench import datasets, harness, report
 from bench.monitor import run_measured, tree_rss_bytes
+from pipeline import run_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BENCHMARK = PROJECT_ROOT / "python_jobs" / "benchmark.py"
@@ -41,7 +41,7 @@ def tiny_bench(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
     output = root / "BENCHMARKS.md"
     output.write_text("# Benchmarks\n\nHand-written analysis.\n")
-    done = subprocess.run(
+    run_command(
         [
             sys.executable,
             str(BENCHMARK),
@@ -54,11 +54,8 @@ def tiny_bench(tmp_path_factory):
             "--output",
             str(output),
         ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
+        check=True,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads((root / "work" / "results.json").read_text())
     return results, output.read_text()
 

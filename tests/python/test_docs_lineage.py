@@ -1,8 +1,8 @@
 """dbt docs: generated offline, complete lineage, every node described.
 
-`dbt docs generate` runs on a fresh warehouse with every proxy pointed at a
-closed port, so anything that reached for the network would fail. The
-lineage checks read the manifest it writes. The docs coverage of the
+`dbt docs generate` runs on a copy of the session's small shared build with
+every proxy pointed at a closed port, so anything that reached for the
+network would fail. The lineage checks read the manifest it writes. The docs coverage of the
 project is checked once, by `make docs-check`; here only the checker
 (python_jobs/check_docs_coverage.py) is tested, on a manifest made to fail.
 """
@@ -10,20 +10,16 @@ project is checked once, by `make docs-check`; here only the checker
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from pipeline import PROJECT_ROOT, generate_data
+from pipeline import PROJECT_ROOT, dbt, tail
 
 sys.path.insert(0, str(PROJECT_ROOT / "python_jobs"))
 
 import check_docs_coverage  # noqa: E402
 
 PROJECT = "customer_segmentation"
-DBT = Path(sys.executable).with_name("dbt")
 OFFLINE = {
     "HTTP_PROXY": "http://127.0.0.1:9",
     "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -42,34 +38,13 @@ def seed(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    workdir = tmp_path_factory.mktemp("docs")
-    raw = generate_data(workdir, customers=300, seed=3)
+def docs(small_build, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    # a copy of the small shared build: its parsed project and the same vars
+    # keep dbt's parse short
+    workdir = small_build.fork(tmp_path_factory.mktemp("docs"))
     target = workdir / "target"
-    run = subprocess.run(
-        [
-            str(DBT),
-            "docs",
-            "generate",
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(workdir / "logs"),
-            "--vars",
-            json.dumps({"raw_transactions": str(raw / "*.csv.gz")}),
-        ],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            **OFFLINE,
-            "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-            "DUCKDB_PATH": str(workdir / "warehouse.duckdb"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    run = dbt("docs generate", workdir, small_build.variables, env=OFFLINE)
+    assert run.returncode == 0, tail(run.output)
     for artifact in ("index.html", "manifest.json", "catalog.json"):
         assert (target / artifact).exists(), artifact
     return json.loads((target / "manifest.json").read_text())

@@ -1,57 +1,39 @@
 """The exploratory analyses (analyses/) and `make eda` (run_analyses.py).
 
-One warehouse is built per test session on ~1,500 generated customers (with
-a trimmed candidate search and without dbt's data tests, to keep it fast);
-test_report.py reuses it through :func:`built_warehouse`. `make eda`'s
-command runs once on it and the checks read the CSVs it writes, comparing
-them with the warehouse's own tables.
+They run on a copy of the session's shared default build (conftest.py's
+``generated_build``, 2,000 generated customers, with its BI publication);
+test_report.py uses such a copy too, through :func:`session_warehouse`.
+`make eda`'s command runs once on it and the checks read the CSVs it
+writes, comparing them with the warehouse's own tables. (A copy, because
+the commands' `dbt compile` opens the warehouse file it is given.)
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import run_analyses
-from pipeline import PROJECT_ROOT, DbtRun, dbt, generate_data
+from pipeline import PROJECT_ROOT, DbtRun, run_command
 
-CUSTOMERS = 1500
-# A smaller candidate search than the default: the analyses and the report
-# do not depend on which model wins, only on there being one.
-SEGMENTATION = {"algorithms": ["kmeans", "hdbscan"], "bootstrap_samples": 4, "k_max": 6}
 ANALYSES = sorted((PROJECT_ROOT / "analyses").rglob("*.sql"))
 
 
-@functools.cache
-def built_warehouse(base: Path) -> tuple[DbtRun, dict]:
-    """Generate data and build the models once per session (cached)."""
-    base.mkdir(parents=True, exist_ok=True)
-    raw = generate_data(base, customers=CUSTOMERS, seed=7)
-    variables = {"raw_transactions": f"{raw}/*.csv.gz", "segmentation": SEGMENTATION}
-    run = dbt(
-        "build",
-        base / "dbt",
-        variables,
-        args=["--exclude", "resource_type:test", "resource_type:unit_test"],
-    )
-    assert run.returncode == 0, run.output[-5000:]
-    return run, variables
+def session_warehouse(generated_build, folder: Path) -> tuple[DbtRun, dict]:
+    """A copy of the shared default build (warehouse and BI publication) in
+    folder, and its dbt vars (test_report.py uses it too)."""
+    copy = generated_build.fork(folder, publication=True)
+    run = DbtRun(0, generated_build.output, copy / "warehouse.duckdb")
+    return run, generated_build.variables
 
 
-def session_warehouse(tmp_path_factory) -> tuple[DbtRun, dict]:
-    """The session's built warehouse and its dbt vars (test_report.py uses it too)."""
-    return built_warehouse(tmp_path_factory.getbasetemp() / "eda_report_warehouse")
-
-
-@pytest.fixture(scope="session")
-def warehouse(tmp_path_factory) -> tuple[DbtRun, dict]:
-    return session_warehouse(tmp_path_factory)
+@pytest.fixture(scope="module")
+def warehouse(generated_build, tmp_path_factory) -> tuple[DbtRun, dict]:
+    return session_warehouse(generated_build, tmp_path_factory.mktemp("eda_warehouse"))
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +42,7 @@ def eda(warehouse, tmp_path_factory):
     run, variables = warehouse
     work = tmp_path_factory.mktemp("eda")
     out = work / "reports"
-    done = subprocess.run(
+    done = run_command(
         [
             sys.executable,
             str(PROJECT_ROOT / "python_jobs" / "run_analyses.py"),
@@ -73,12 +55,9 @@ def eda(warehouse, tmp_path_factory):
             "--vars",
             json.dumps(variables),
         ],
-        cwd=PROJECT_ROOT,
         env={**os.environ, "DUCKDB_PATH": str(run.warehouse)},
-        capture_output=True,
-        text=True,
+        check=True,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     return done, out
 
 
@@ -487,17 +466,14 @@ def test_report_feature_distributions_and_period(eda, warehouse):
 @pytest.mark.parametrize("script", ["run_analyses.py", "make_report.py"])
 def test_missing_warehouse_is_one_clear_paragraph(script, tmp_path):
     """`make eda` and `make report` (which shares the check) stop in one paragraph."""
-    done = subprocess.run(
+    done = run_command(
         [
             sys.executable,
             str(PROJECT_ROOT / "python_jobs" / script),
             "--out",
             str(tmp_path / "out"),
         ],
-        cwd=PROJECT_ROOT,
         env={**os.environ, "DUCKDB_PATH": str(tmp_path / "absent.duckdb")},
-        capture_output=True,
-        text=True,
     )
     assert done.returncode == 1
     assert "make run" in done.stderr

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pipeline import run_command
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "python_jobs" / "generate_data.py"
@@ -43,9 +44,7 @@ SEED = 7
 def run_generator(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """Run the command; return the finished process."""
     command = [sys.executable, str(SCRIPT), "--out", str(out), "-q", *extra]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=300, check=False
-    )
+    return run_command(command, timeout=300)
 
 
 def generate(out: Path, *extra: str) -> Path:

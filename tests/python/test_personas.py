@@ -1,9 +1,9 @@
 """Personas, profiles and RFM segments on generated data with planted personas.
 
-One build (default clustering settings, no data tests: the dbt tests run in
-`dbt build` elsewhere) on 1,500 generated customers; the checks compare the
-persona each planted group ends up in with the persona it was planted as,
-and keep the documented rules and the SQL in step.
+The checks read the session's shared default build (conftest.py's
+``generated_build``: 2,000 generated customers, seed 7, default settings) and
+compare the persona each planted group ends up in with the persona it was
+planted as, and keep the documented rules and the SQL in step.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 
 import duckdb
 import pytest
-from pipeline import PROJECT_ROOT, dbt, generate_data
+from pipeline import PROJECT_ROOT, dbt
 
 # planted persona -> the RFM persona it must land in (None: any), and the
 # behaviour qualifier its segment must carry (None: none required)
@@ -27,19 +27,13 @@ PLANTED_AS = {
 }
 SEEDS = PROJECT_ROOT / "seeds"
 MARTS_DOCS = PROJECT_ROOT / "models" / "marts" / "_marts__docs.md"
-NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    workdir = tmp_path_factory.mktemp("personas")
-    raw = generate_data(workdir, customers=1500, seed=42)
-    variables = {"raw_transactions": str(raw / "*.csv.gz"), "publish_for_bi": False}
-    run = dbt("build", workdir, variables, args=NO_TESTS)
-    assert run.returncode == 0, run.output[-3000:]
-    with open(workdir / "ground_truth" / "customer_personas.csv") as handle:
+def built(generated_build) -> dict:
+    with open(generated_build.ground_truth / "customer_personas.csv") as handle:
         truth = {row["customer_id"]: row["persona"] for row in csv.DictReader(handle)}
-    return {"run": run, "truth": truth, "workdir": workdir, "variables": variables}
+    return {"run": generated_build, "truth": truth}
 
 
 def _personas(run) -> list[tuple]:
@@ -69,15 +63,16 @@ def test_each_planted_persona_lands_in_its_persona(built) -> None:
             assert share >= 0.5, (planted, share)
 
 
-def test_segment_names_are_unique_and_deterministic(built) -> None:
+def test_segment_names_are_unique_and_deterministic(built, tmp_path) -> None:
     before = _personas(built["run"])
     names = [row[1] for row in before]
     assert all(names) and len(set(names)) == len(names)
 
+    build = built["run"]
     again = dbt(
         "run",
-        built["workdir"],
-        built["variables"],
+        build.fork(tmp_path / "again"),
+        build.variables,
         args=["--select", "segment_personas"],
     )
     assert again.returncode == 0, again.output[-3000:]

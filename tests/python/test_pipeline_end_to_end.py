@@ -1,7 +1,10 @@
 """`dbt build` end to end on generated data with planted personas.
 
-One module-scoped build (and a second one for determinism) on ~2,000
-generated customers; the checks read the warehouse it leaves behind.
+The checks read the session's shared default build (conftest.py's
+``generated_build``: 2,000 generated customers, seed 7, every setting at its
+default). That the same input and settings give the same segments, metrics
+and model is test_faults.py's thread-determinism test, which builds the
+same data again (with other thread counts) and compares it with this build.
 """
 
 from __future__ import annotations
@@ -11,30 +14,22 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
-from pipeline import dbt, generate_data
+from pipeline import dbt
 from sklearn.metrics import adjusted_rand_score
 
 CUSTOMERS = 2000
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    base = tmp_path_factory.mktemp("generated")
-    raw = generate_data(base, customers=CUSTOMERS, seed=7)
-    manifest = json.loads((base / "ground_truth" / "manifest.json").read_text())
-    truth_csv = base / "ground_truth" / "customer_personas.csv"
-    return {"base": base, "raw": raw, "manifest": manifest, "truth_csv": truth_csv}
+def generated(generated_build):
+    manifest = json.loads((generated_build.ground_truth / "manifest.json").read_text())
+    truth_csv = generated_build.ground_truth / "customer_personas.csv"
+    return {"manifest": manifest, "truth_csv": truth_csv}
 
 
 @pytest.fixture(scope="module")
-def build(generated):
-    run = dbt(
-        "build",
-        generated["base"] / "first",
-        {"raw_transactions": f"{generated['raw']}/*.csv.gz"},
-    )
-    assert run.returncode == 0, run.output[-5000:]
-    return run
+def build(generated_build):
+    return generated_build
 
 
 def test_every_line_is_staged_or_rejected(build, generated):
@@ -116,12 +111,24 @@ def test_selected_model_respects_the_selection_rule(build):
     assert selected == 1
     assert 3 <= k <= 8
     assert smallest >= 0.02
+    # chosen by the rules, not by the fallback: eligible, and stable above
+    # the default stability_floor (0.8) with bootstrap_samples at its 10
+    (eligible, stability, fallback, rejection) = build.query(
+        "select e.is_eligible, e.stability_ari, m.selection_fallback, "
+        "e.rejection_reason from segmentation_model_evaluation e "
+        "cross join segmentation_models m where e.is_selected and m.model_version "
+        "in (select model_version from customer_segments)"
+    )[0]
+    assert eligible and rejection is None
+    assert fallback is False
+    assert stability is not None and stability >= 0.8
 
 
 @pytest.fixture(scope="module")
-def scoring_sql(tmp_path_factory):
+def scoring_sql(small_build, tmp_path_factory):
     """The project's score_customers macro, compiled by dbt over plain tables
-    named features, transform, knots, centroids and segments."""
+    named features, transform, knots, centroids and segments (on a copy of
+    the shared build, whose parsed project and vars keep the parse short)."""
     from conftest import SEGMENTATION_FEATURES
 
     call = (
@@ -131,7 +138,8 @@ def scoring_sql(tmp_path_factory):
     )
     run = dbt(
         "compile",
-        tmp_path_factory.mktemp("scoring_sql"),
+        small_build.fork(tmp_path_factory.mktemp("scoring_sql")),
+        small_build.variables,
         args=["--quiet", "--output", "json", "--inline", call],
     )
     assert run.returncode == 0, run.output[-3000:]
@@ -157,25 +165,34 @@ def _score_with_macro(sql: str, table: pa.Table, artifact_rows: list) -> dict:
                 f"where artifact = '{artifact}' {extra}"
             )
         con.execute("create table features as select * from features")
-        return dict(con.sql(f"select customer_id, segment_id from ({sql})").fetchall())
+        return {
+            customer: (segment, distance)
+            for customer, segment, distance in con.sql(
+                f"select customer_id, segment_id, distance_to_centroid from ({sql})"
+            ).fetchall()
+        }
 
 
 @pytest.mark.parametrize(
     "settings",
     [
         {"scaler": "robust", "algorithms": ["kmeans"]},
+        {"scaler": "standard", "algorithms": ["kmeans"]},
         {"scaler": "quantile", "algorithms": ["kmeans"]},
         # Davies-Bouldin leaves outliers out, so HDBSCAN beats the k-means
         # baseline on these noisy blobs and its radius branch runs
         {"algorithms": ["hdbscan"], "selection_metric": "davies_bouldin"},
     ],
-    ids=["robust", "quantile", "density_radius"],
+    ids=["robust", "standard", "quantile", "density_radius"],
 )
 def test_the_scoring_macro_assigns_as_the_fit_did(
     scoring_sql, settings, segmentation_table_from_matrix
 ):
     """Each transform branch of score_customers against the package's scorer
-    (segmentation.score, the fit's own nearest-centroid assignment)."""
+    (segmentation.score, the fit's own nearest-centroid assignment): the same
+    segment and the same distance for every customer, so the SQL's imputing
+    (some values are null), log transform, clipping and scaling are the
+    Python transform's, value for value."""
     from segmentation import fit_segmentation, score
     from sklearn.datasets import make_blobs
 
@@ -184,12 +201,14 @@ def test_the_scoring_macro_assigns_as_the_fit_did(
     )
     rng = np.random.default_rng(1)
     X = np.vstack([np.abs(X) * 10, rng.uniform(0, 300, (20, 10))])
+    X[rng.random(X.shape) < 0.01] = np.nan  # imputed
     table = segmentation_table_from_matrix(X)
     result = fit_segmentation(table, {**settings, "bootstrap_samples": 0})
-    expected, *_ = score(table, result.registry_row)
+    expected, distance, *_ = score(table, result.registry_row)
     got = _score_with_macro(scoring_sql, table, result.artifact_rows)
     ids = table.column("customer_id").to_pylist()
-    assert [got[c] for c in ids] == expected.tolist()
+    assert [got[c][0] for c in ids] == expected.tolist()
+    assert [got[c][1] for c in ids] == pytest.approx(distance.tolist(), rel=1e-9)
     if "hdbscan" in settings["algorithms"]:
         assert result.registry_row["algorithm"] == "hdbscan"
         assert result.registry_row["has_outlier_segment"]
@@ -212,21 +231,3 @@ def test_customer_segments_hold_the_scores_of_the_model_in_use(build):
         "or s.model_version != c.model_version"
     )[0]
     assert mismatched == 0
-
-
-def test_same_input_and_settings_give_the_same_segments(build, generated):
-    again = dbt(
-        "build",
-        generated["base"] / "second",
-        {"raw_transactions": f"{generated['raw']}/*.csv.gz"},
-    )
-    assert again.returncode == 0, again.output[-5000:]
-    segments = "select customer_id, segment_id, distance_to_centroid from customer_segments order by 1"
-    assert build.query(segments) == again.query(segments)
-    metrics = (
-        "select candidate_id, algorithm, k, silhouette, davies_bouldin, calinski_harabasz, "
-        "inertia, stability_ari, is_selected from segmentation_model_evaluation order by 1"
-    )
-    assert build.query(metrics) == again.query(metrics)
-    version = "select model_version from segmentation_models"
-    assert build.query(version) == again.query(version)

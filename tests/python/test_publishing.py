@@ -1,7 +1,9 @@
 """The BI publication: what `dbt build` publishes, atomically, and when not.
 
-The slow part builds the project twice on generated data (light clustering
-settings: this module tests publishing, not clustering). The key test holds
+The dbt part starts from the session's small shared build (conftest.py's
+``small_build``: light clustering settings, as this module tests publishing,
+not clustering): the first check reads its publication, the others build
+again on a copy of it (warehouse and publication). The key test holds
 the published file open read-only through SQLAlchemy + duckdb_engine in a
 second process, as Superset and similar tools do, while `dbt build` runs
 again.
@@ -10,6 +12,7 @@ again.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import textwrap
@@ -18,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from pipeline import PROJECT_ROOT, dbt, generate_data
+from pipeline import PROJECT_ROOT, dbt, run_command
 
 sys.path.insert(0, str(PROJECT_ROOT / "python_jobs"))
 
@@ -34,12 +37,6 @@ BI_TABLES = {
     "segment_profiles",
     "segment_rfm_crosstab",
     "segment_top_products",
-}
-LIGHT_SEGMENTATION = {
-    "algorithms": ["kmeans"],
-    "k_min": 3,
-    "k_max": 4,
-    "bootstrap_samples": 2,
 }
 
 
@@ -101,11 +98,8 @@ def test_prepare_refuses_the_build_warehouse(tmp_path: Path) -> None:
 
 def test_prepare_removes_what_a_dead_publisher_left(tmp_path: Path) -> None:
     database = tmp_path / "segments.duckdb"
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
+    dead = run_command(
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True
     )
     pid = int(dead.stdout)
     (tmp_path / ".versions").mkdir()
@@ -153,29 +147,22 @@ READER = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Generated data, a first build, and the settings to build again."""
-    workdir = tmp_path_factory.mktemp("publishing")
-    raw = generate_data(workdir, customers=1500, seed=7)
+def project(small_build, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A copy of the small shared build with its publication, and the settings
+    to build again on it."""
+    workdir = small_build.fork(tmp_path_factory.mktemp("publishing"), publication=True)
     published = workdir / "published" / "segments.duckdb"
-    settings = {
+    return {
         "workdir": workdir,
-        "variables": {
-            "raw_transactions": str(raw / "*.csv.gz"),
-            "segmentation": LIGHT_SEGMENTATION,
-        },
+        "variables": small_build.variables,
         "env": {"BI_DUCKDB_PATH": str(published)},
         "published": published,
     }
-    first = dbt("build", workdir, settings["variables"], env=settings["env"])
-    assert first.returncode == 0, first.output[-3000:]
-    settings["first"] = first
-    return settings
 
 
-def test_build_publishes_every_bi_table_with_publication_info(project) -> None:
-    published: Path = project["published"]
-    warehouse = project["first"].warehouse
+def test_build_publishes_every_bi_table_with_publication_info(small_build) -> None:
+    published: Path = small_build.published
+    warehouse = small_build.warehouse
     with duckdb.connect(str(published), read_only=True) as con:
         tables = {row[0] for row in con.sql("show tables").fetchall()}
         info = dict(
@@ -199,25 +186,6 @@ def test_build_publishes_every_bi_table_with_publication_info(project) -> None:
     for table in BI_TABLES | {"publication_info"}:
         parquet_rows = pq.read_metadata(link / f"{table}.parquet").num_rows
         assert parquet_rows == info.get(table, len(BI_TABLES))
-    assert _staged_leftovers(published.parent) == []
-
-
-def test_failed_build_leaves_the_publication_untouched(project) -> None:
-    published: Path = project["published"]
-    before = (published.stat().st_ino, _publication_version(published))
-    link_before = os.readlink(published.parent / "parquet")
-
-    failing = dbt(
-        "build",
-        project["workdir"],
-        {**project["variables"], "raw_transactions": "/nonexistent/*.csv.gz"},
-        env=project["env"],
-    )
-    assert failing.returncode != 0
-    assert "not published" in failing.output
-
-    assert (published.stat().st_ino, _publication_version(published)) == before
-    assert os.readlink(published.parent / "parquet") == link_before
     assert _staged_leftovers(published.parent) == []
 
 
@@ -246,7 +214,7 @@ def test_reader_holding_the_file_does_not_block_a_rebuild(project) -> None:
         text=True,
     )
     try:
-        label, old_version = reader.stdout.readline().split()
+        label, old_version = _first_line(reader).split()
         assert label == "before"
 
         rebuild = dbt(
@@ -257,7 +225,12 @@ def test_reader_holding_the_file_does_not_block_a_rebuild(project) -> None:
 
         reader.stdin.write("go\n")
         reader.stdin.flush()
-        out, err = reader.communicate(timeout=60)
+        try:
+            out, err = reader.communicate(timeout=READER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            reader.kill()
+            out, err = reader.communicate()
+            pytest.fail(f"the reader hung after the rebuild:\n{out}{err}")
     finally:
         if reader.poll() is None:
             reader.kill()
@@ -269,3 +242,41 @@ def test_reader_holding_the_file_does_not_block_a_rebuild(project) -> None:
     assert lines["held"] == old_version
     # after reconnecting the reader sees the new publication
     assert lines["after"] == new_version
+
+
+# last: its other vars make dbt parse the whole project again, so the
+# builds before it keep the copy's partial parse
+def test_failed_build_leaves_the_publication_untouched(project) -> None:
+    published: Path = project["published"]
+    before = (published.stat().st_ino, _publication_version(published))
+    link_before = os.readlink(published.parent / "parquet")
+
+    failing = dbt(
+        "build",
+        project["workdir"],
+        {**project["variables"], "raw_transactions": "/nonexistent/*.csv.gz"},
+        env=project["env"],
+    )
+    assert failing.returncode != 0
+    assert "not published" in failing.output
+
+    assert (published.stat().st_ino, _publication_version(published)) == before
+    assert os.readlink(published.parent / "parquet") == link_before
+    assert _staged_leftovers(published.parent) == []
+
+
+READER_TIMEOUT = 60  # seconds the reader may take to print a line or end
+
+
+def _first_line(reader: subprocess.Popen) -> str:
+    """The reader's first line, or a failure with its output if it hangs or dies."""
+    ready, _, _ = select.select([reader.stdout], [], [], READER_TIMEOUT)
+    line = reader.stdout.readline() if ready else ""
+    if not line:
+        reader.kill()
+        out, err = reader.communicate()
+        pytest.fail(
+            f"the reader printed no line within {READER_TIMEOUT} s "
+            f"(exit status {reader.returncode}):\n{out}{err}"
+        )
+    return line

@@ -1,7 +1,7 @@
 """The HTML segmentation report (`make report`, make_report.py).
 
-Runs the command once on the session's generated warehouse and its BI
-publication (built by test_eda.py's :func:`session_warehouse`) and checks
+Runs the command once on a copy of the session's shared default build and
+its BI publication (test_eda.py's :func:`session_warehouse`) and checks
 the page: every figure is an embedded, decodable PNG of a sensible size
 with a caption, the personas table lists every segment, and the text names
 the period and the model. Also: the report keeps no SQL of its own, its
@@ -16,7 +16,6 @@ import io
 import json
 import os
 import re
-import subprocess
 import sys
 from html import unescape
 
@@ -24,7 +23,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 import yaml
-from pipeline import PROJECT_ROOT
+from pipeline import PROJECT_ROOT, run_command
 from report.figures import OUTLIER_COLOUR, SegmentStyle
 from report.warehouse import (
     ANALYSES,
@@ -51,8 +50,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return session_warehouse(tmp_path_factory)
+def built(generated_build, tmp_path_factory):
+    return session_warehouse(
+        generated_build, tmp_path_factory.mktemp("report_warehouse")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def report(built, tmp_path_factory):
     work = tmp_path_factory.mktemp("report")
     out = work / "segmentation_report.html"
     figures = work / "figures"
-    done = subprocess.run(
+    done = run_command(
         [
             sys.executable,
             str(PROJECT_ROOT / "python_jobs" / "make_report.py"),
@@ -87,16 +88,13 @@ def report(built, tmp_path_factory):
             "--vars",
             json.dumps(variables),
         ],
-        cwd=PROJECT_ROOT,
         env={
             **os.environ,
             "DUCKDB_PATH": str(warehouse.warehouse),
             "BI_DUCKDB_PATH": publication_of(warehouse),
         },
-        capture_output=True,
-        text=True,
+        check=True,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     return done, out.read_text(encoding="utf-8"), figures, work / "target"
 
 
@@ -291,21 +289,18 @@ def test_segment_colours_are_distinct_and_outliers_grey():
 
 
 def test_missing_publication_is_one_clear_paragraph(warehouse, tmp_path):
-    done = subprocess.run(
+    done = run_command(
         [
             sys.executable,
             str(PROJECT_ROOT / "python_jobs" / "make_report.py"),
             "--out",
             str(tmp_path / "r.html"),
         ],
-        cwd=PROJECT_ROOT,
         env={
             **os.environ,
             "DUCKDB_PATH": str(warehouse.warehouse),
             "BI_DUCKDB_PATH": str(tmp_path / "absent.duckdb"),
         },
-        capture_output=True,
-        text=True,
     )
     assert done.returncode == 1
     assert "BI_DUCKDB_PATH" in done.stderr and "make run" in done.stderr
