@@ -90,9 +90,12 @@ def test_lineage_from_raw_files_to_profiles(docs) -> None:
     # the fit, flattened once per artifact, scored once
     fit = model("segmentation_model_artifacts")
     assert docs["nodes"][fit]["language"] == "python"
-    # the retrain decision is made in SQL before the fit
+    # the retrain decision is made in SQL before the fit, and the settings
+    # (checked and defaulted in Jinja) reach it as a one-row model
     decision = model("int_segmentation_retrain_decision")
-    assert parents(docs, fit) == {model("customer_features"), decision}
+    settings = model("int_segmentation_settings")
+    assert parents(docs, fit) == {model("customer_features"), decision, settings}
+    assert parents(docs, settings) == set()
     assert parents(docs, decision) == {model("customer_features")}
     artifacts = {
         model(f"int_segmentation_model_{name}")
