@@ -11,7 +11,8 @@ uses::
     return artifact_table(result.registry_row, reason)  # flat registry rows
 
 Modules by job: ``data`` (input matrix, model version), ``preprocessing``,
-``algorithms``, ``candidates``, ``evaluation``, ``selection``,
+``algorithms`` (the candidate grid, deployment), ``fitting``,
+``candidates``, ``evaluation``, ``candidate_record``, ``selection``,
 ``segment_ids``, ``model`` (the pipeline), ``registry_row`` and
 ``artifacts`` (the model as data), ``monitoring`` (the retrain decision),
 ``warehouse`` (reading the registry back). Scoring is done in SQL from the
