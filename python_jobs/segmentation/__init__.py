@@ -12,7 +12,8 @@ uses::
     return artifact_table(result.artifact_rows, reason)  # flat registry rows
 
 Modules by job: ``data`` (input matrix, model version), ``preprocessing``,
-``algorithms``, ``candidates``, ``evaluation``, ``selection``,
+``algorithms`` (the candidate grid, deployment), ``fitting``,
+``candidates``, ``evaluation``, ``candidate_record``, ``selection``,
 ``segment_ids``, ``model`` (the pipeline), ``registry_row`` and
 ``artifacts`` (the model as data), ``warehouse`` (reading the features,
 the retrain decision made in SQL, and the registry back). Scoring is done

@@ -1,4 +1,9 @@
-"""Candidate clustering algorithms and their nearest-centroid deployment.
+"""The candidate grid and the nearest-centroid deployment of every candidate.
+
+:func:`candidate_specs` lists the candidates (:class:`CandidateSpec`: an
+algorithm with fixed hyperparameters); :mod:`~segmentation.fitting` fits
+them; :func:`build_deployed_model` deploys each fit as a
+:class:`DeployedModel`.
 
 Every candidate, whatever algorithm found it, is deployed the same way so
 that SQL can score it: each cluster becomes a centroid (the mean of its
@@ -14,53 +19,45 @@ Which rows an algorithm sees is decided by the caller: every algorithm
 ``sample_size`` rows, so the cost of the candidates does not grow with the
 number of customers: agglomerative clustering, HDBSCAN and DBSCAN need
 quadratic memory or time, the Gaussian mixture's EM costs O(n k d^2) per
-iteration for each of the two covariance types tried, and k-means, cheap
-per row, still took most of the fit on 87,000 customers when it saw them
-all (``MiniBatchKMeans`` is used only if the sample itself exceeds
-``minibatch_threshold``). The bootstrap refits see at most 2,500 of the
-sample's rows. Whatever the rows, every customer is then labelled by the
-deployed model, which is linear in the number of customers.
+iteration for each of the two covariance types and each start tried, and
+k-means, cheap per row, still took most of the fit on 87,000 customers when
+it saw them all (``MiniBatchKMeans`` is used only if the sample itself
+exceeds ``minibatch_threshold``). The bootstrap refits see at most 2,500 of
+the sample's rows. Whatever the rows, every customer is then labelled by
+the deployed model, which is linear in the number of customers.
 
 Plain k-means, the baseline every other algorithm must beat, is always in
 the grid, whether or not ``algorithms`` names it.
 
-The Gaussian mixture tries full and diagonal covariances and keeps the one
-with the lower BIC. HDBSCAN's ``min_cluster_size`` (= ``min_samples``) is 1%,
-2% or 5% of the fitted rows; DBSCAN's ``eps`` is the 80th, 90th or 95th
-percentile of the distance to the ``min_samples``-th neighbour.
+The Gaussian mixture chooses its covariance type (full or diagonal) by BIC
+(:mod:`~segmentation.fitting`). HDBSCAN's ``min_cluster_size``
+(= ``min_samples``) is 1%, 2% or 5% of the fitted rows; DBSCAN's ``eps`` is
+the 80th, 90th or 95th percentile of the distance to the ``min_samples``-th
+neighbour.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.cluster import DBSCAN, HDBSCAN, KMeans, MiniBatchKMeans, ward_tree
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
-from sklearn.neighbors import NearestNeighbors
 
 from .config import SegmentationConfig
+
+if TYPE_CHECKING:
+    from .fitting import ClusterFit
 
 __all__ = [
     "DENSITY_ALGORITHMS",
     "SAMPLED_ALGORITHMS",
     "CandidateSpec",
-    "ClusterFit",
     "DeployedModel",
-    "FitData",
     "build_deployed_model",
     "candidate_specs",
-    "cut_ward_tree",
-    "fit_clusters",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: Algorithms fitted on the seeded sample rather than on every customer.
 SAMPLED_ALGORITHMS = frozenset(
@@ -72,10 +69,7 @@ DENSITY_ALGORITHMS = frozenset({"hdbscan", "dbscan"})
 RADIUS_PERCENTILE = 95.0
 HDBSCAN_SIZE_SHARES = (0.01, 0.02, 0.05)
 DBSCAN_EPS_QUANTILES = (0.80, 0.90, 0.95)
-GMM_COVARIANCE_TYPES = ("full", "diag")
 GMM_REG_COVAR = 1e-3
-GMM_MAX_ITER = 200
-MINIBATCH_BATCH_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -97,58 +91,6 @@ class CandidateSpec:
     def parameters_json(self) -> str:
         """Canonical JSON of the parameters."""
         return json.dumps(self.params, sort_keys=True)
-
-
-class FitData:
-    """Rows an algorithm is fitted on, with lazily shared expensive results.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n_rows, n_dims)
-        Rows in the fitting space (scaled, or PCA scores).
-
-    Notes
-    -----
-    The Ward merge tree does not depend on the number of clusters, so it is
-    computed once per ``FitData`` and cut for every ``k``.
-    """
-
-    def __init__(self, Z: np.ndarray) -> None:
-        self.Z = Z
-        self._ward_children: np.ndarray | None = None
-
-    def ward_children(self) -> np.ndarray:
-        """Merge tree of Ward's agglomerative clustering of ``Z``."""
-        if self._ward_children is None:
-            children, _, _, _ = ward_tree(self.Z)
-            self._ward_children = np.asarray(children)
-        return self._ward_children
-
-
-@dataclass
-class ClusterFit:
-    """Outcome of fitting one candidate.
-
-    Attributes
-    ----------
-    centroids : ndarray of shape (k, n_dims)
-        Cluster centres in the fitting space; ``k`` may be 0 or 1 when a
-        density algorithm finds nothing useful.
-    member_labels : ndarray or None
-        Cluster of each fitted row (``-1`` for density noise), used to size
-        the radii of density clusters.
-    resolved_params : dict
-        Parameters as actually used (for example the covariance type chosen
-        by BIC), recorded with the candidate and used for refits.
-    problem : str or None
-        Why the fit is not usable as a segmentation (for example a
-        Gaussian mixture that did not converge).
-    """
-
-    centroids: np.ndarray
-    member_labels: np.ndarray | None
-    resolved_params: dict[str, Any]
-    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -286,249 +228,8 @@ def candidate_specs(
     return specs
 
 
-def kth_neighbor_eps(Z: np.ndarray, min_samples: int, quantile: float) -> float:
-    """DBSCAN ``eps``: a quantile of the distance to the ``min_samples``-th neighbour.
-
-    The point itself counts as its first neighbour, as in DBSCAN's
-    ``min_samples``. Never returns 0 (duplicates), which would make every
-    point noise.
-    """
-    n_neighbors = max(1, min(min_samples, Z.shape[0]))
-    dist, _ = NearestNeighbors(n_neighbors=n_neighbors).fit(Z).kneighbors(Z)
-    eps = float(np.quantile(dist[:, -1], quantile))
-    return eps if eps > 0 else float(np.finfo(np.float64).eps)
-
-
 # --------------------------------------------------------------------------
-# Fitting
-
-
-def cut_ward_tree(children: np.ndarray, n_leaves: int, k: int) -> np.ndarray:
-    """Flat clusters obtained by stopping Ward merging at ``k`` clusters.
-
-    Parameters
-    ----------
-    children : ndarray of shape (n_leaves - 1, 2)
-        Merge tree as returned by :func:`sklearn.cluster.ward_tree`; merge
-        ``i`` creates node ``n_leaves + i``.
-    n_leaves : int
-        Number of fitted rows.
-    k : int
-        Number of clusters wanted (at most ``n_leaves``).
-
-    Returns
-    -------
-    ndarray of int64
-        Cluster of each leaf, numbered ``0..k-1`` by first appearance.
-    """
-    k = max(1, min(int(k), n_leaves))
-    n_merges = n_leaves - k
-    parent = np.arange(2 * n_leaves - 1)
-    if n_merges > 0:
-        merged = np.asarray(children[:n_merges], dtype=np.int64)
-        parent[merged[:, 0]] = n_leaves + np.arange(n_merges)
-        parent[merged[:, 1]] = n_leaves + np.arange(n_merges)
-    while True:  # pointer jumping until every node points at its root
-        grand = parent[parent]
-        if np.array_equal(grand, parent):
-            break
-        parent = grand
-    roots = parent[:n_leaves]
-    _, first, inverse = np.unique(roots, return_index=True, return_inverse=True)
-    # renumber clusters by the first leaf that belongs to them
-    rank = np.empty_like(first)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    return rank[inverse].astype(np.int64)
-
-
-def _means_by_label(Z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    centroids = np.zeros((k, Z.shape[1]), dtype=np.float64)
-    counts = np.bincount(labels[labels >= 0], minlength=k).astype(np.float64)
-    for j in range(Z.shape[1]):
-        centroids[:, j] = np.bincount(
-            labels[labels >= 0], weights=Z[labels >= 0, j], minlength=k
-        )
-    nonzero = counts > 0
-    centroids[nonzero] /= counts[nonzero, None]
-    return centroids
-
-
-def _fit_kmeans(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
-    k = int(spec.params["n_clusters"])
-    if k > data.Z.shape[0]:
-        return ClusterFit(
-            np.empty((0, data.Z.shape[1])),
-            None,
-            dict(spec.params),
-            f"k={k} exceeds the {data.Z.shape[0]} fitted rows",
-        )
-    if spec.params.get("minibatch"):
-        model: KMeans | MiniBatchKMeans = MiniBatchKMeans(
-            n_clusters=k,
-            init="k-means++",
-            n_init=int(spec.params["n_init"]),
-            batch_size=MINIBATCH_BATCH_SIZE,
-            random_state=seed,
-        )
-    else:
-        model = KMeans(
-            n_clusters=k,
-            init="k-means++",
-            n_init=int(spec.params["n_init"]),
-            random_state=seed,
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(data.Z)
-    return ClusterFit(np.asarray(model.cluster_centers_), None, dict(spec.params))
-
-
-def _fit_agglomerative(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
-    k = int(spec.params["n_clusters"])
-    n = data.Z.shape[0]
-    if k > n:
-        return ClusterFit(
-            np.empty((0, data.Z.shape[1])),
-            None,
-            dict(spec.params),
-            f"k={k} exceeds the {n} fitted rows",
-        )
-    labels = cut_ward_tree(data.ward_children(), n, k)
-    return ClusterFit(_means_by_label(data.Z, labels, k), labels, dict(spec.params))
-
-
-def _fit_gaussian_mixture(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
-    k = int(spec.params["n_components"])
-    params = dict(spec.params)
-    if k > data.Z.shape[0]:
-        return ClusterFit(
-            np.empty((0, data.Z.shape[1])),
-            None,
-            params,
-            f"k={k} exceeds the {data.Z.shape[0]} fitted rows",
-        )
-    requested = params.get("covariance_type", "bic")
-    types = GMM_COVARIANCE_TYPES if requested == "bic" else (requested,)
-    best: GaussianMixture | None = None
-    best_bic = np.inf
-    errors: list[str] = []
-    for covariance_type in types:
-        model = GaussianMixture(
-            n_components=k,
-            covariance_type=covariance_type,
-            reg_covar=float(params.get("reg_covar", GMM_REG_COVAR)),
-            max_iter=GMM_MAX_ITER,
-            n_init=1,
-            random_state=seed,
-        )
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(data.Z)
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            errors.append(f"{covariance_type}: {exc}")
-            continue
-        bic = float(model.bic(data.Z))
-        if requested == "bic":
-            params[f"bic_{covariance_type}"] = round(bic, 6)
-        if bic < best_bic:
-            best, best_bic = model, bic
-    if best is None:
-        return ClusterFit(
-            np.empty((0, data.Z.shape[1])),
-            None,
-            params,
-            "fit failed (" + "; ".join(errors) + ")",
-        )
-    params["covariance_type"] = best.covariance_type
-    problem = None
-    if not best.converged_:
-        problem = f"did not converge in {GMM_MAX_ITER} EM iterations"
-    return ClusterFit(np.asarray(best.means_), None, params, problem)
-
-
-def _density_fit(labels: np.ndarray, data: FitData, params: dict) -> ClusterFit:
-    found = np.unique(labels[labels >= 0])
-    remap = np.full(int(labels.max(initial=-1)) + 2, -1, dtype=np.int64)
-    remap[found] = np.arange(found.size)
-    member_labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
-    centroids = _means_by_label(data.Z, member_labels, found.size)
-    noise = float(np.mean(labels < 0)) if labels.size else 0.0
-    params = dict(params)
-    params["clusters_found"] = int(found.size)
-    params["fit_noise_share"] = round(noise, 6)
-    problem = None
-    if found.size < 2:
-        problem = f"found {found.size} cluster{'s' if found.size != 1 else ''}"
-    return ClusterFit(centroids, member_labels, params, problem)
-
-
-def _fit_hdbscan(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
-    n = data.Z.shape[0]
-    size = max(5, round(float(spec.params["min_cluster_share"]) * n))
-    params = dict(spec.params, min_cluster_size=size, min_samples=size)
-    if n <= size:
-        return ClusterFit(
-            np.empty((0, data.Z.shape[1])),
-            None,
-            params,
-            f"min_cluster_size {size} needs more than {n} rows",
-        )
-    model = HDBSCAN(min_cluster_size=size, min_samples=size, copy=True)
-    labels = np.asarray(model.fit_predict(data.Z), dtype=np.int64)
-    return _density_fit(labels, data, params)
-
-
-def _fit_dbscan(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
-    min_samples = int(spec.params["min_samples"])
-    eps = kth_neighbor_eps(data.Z, min_samples, float(spec.params["eps_quantile"]))
-    params = dict(spec.params, eps=round(eps, 12))
-    model = DBSCAN(eps=eps, min_samples=min_samples)
-    labels = np.asarray(model.fit_predict(data.Z), dtype=np.int64)
-    return _density_fit(labels, data, params)
-
-
-_FITTERS: dict[str, Callable[[CandidateSpec, FitData, int], ClusterFit]] = {
-    "kmeans": _fit_kmeans,
-    "agglomerative": _fit_agglomerative,
-    "gaussian_mixture": _fit_gaussian_mixture,
-    "hdbscan": _fit_hdbscan,
-    "dbscan": _fit_dbscan,
-}
-
-
-def fit_clusters(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
-    """Fit one candidate on ``data`` and return its centroids.
-
-    Parameters
-    ----------
-    spec : CandidateSpec
-        Algorithm and hyperparameters.
-    data : FitData
-        Rows to fit on, in the fitting space. The caller passes the seeded
-        sample for :data:`SAMPLED_ALGORITHMS`.
-    seed : int
-        Random state of the estimator.
-
-    Returns
-    -------
-    ClusterFit
-        Centroids and diagnostics. Failures that are a property of the
-        candidate (no convergence, a single cluster, a numerical error) are
-        reported in ``problem`` instead of raised.
-    """
-    try:
-        fit = _FITTERS[spec.algorithm](spec, data, seed)
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-        logger.warning("%s %s failed: %s", spec.algorithm, spec.parameters_json(), exc)
-        return ClusterFit(
-            np.empty((0, data.Z.shape[1])),
-            None,
-            dict(spec.params),
-            f"fit failed: {exc}",
-        )
-    fit.resolved_params["fit_rows"] = int(data.Z.shape[0])
-    return fit
+# Deployment
 
 
 def build_deployed_model(
@@ -544,7 +245,7 @@ def build_deployed_model(
     spec : CandidateSpec
         The candidate (decides whether radii are used).
     fit : ClusterFit
-        Result of :func:`fit_clusters`.
+        Result of :func:`~segmentation.fitting.fit_clusters`.
     to_scaled : callable
         Maps fitting-space points to the scaled space (identity, or the PCA
         inverse transform).

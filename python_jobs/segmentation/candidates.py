@@ -18,17 +18,13 @@ from typing import Any
 import numpy as np
 from sklearn.decomposition import PCA
 
-from .algorithms import (
-    SAMPLED_ALGORITHMS,
-    CandidateSpec,
-    FitData,
-    build_deployed_model,
-    fit_clusters,
-)
+from .algorithms import SAMPLED_ALGORITHMS, CandidateSpec, build_deployed_model
+from .candidate_record import Candidate
 from .config import SegmentationConfig
 from .errors import SegmentationError
 from .evaluation import BOOTSTRAP_MAX_ROWS, SilhouetteSample, deployed_metrics
-from .selection import Candidate, cheap_rejections
+from .fitting import FitData, fit_clusters
+from .selection import cheap_rejections
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,8 @@ from sklearn.metrics import (
     pairwise_distances,
 )
 
-from .algorithms import CandidateSpec, FitData, build_deployed_model, fit_clusters
+from .algorithms import CandidateSpec, build_deployed_model
+from .fitting import FitData, fit_clusters
 
 __all__ = [
     "BOOTSTRAP_MAX_ROWS",

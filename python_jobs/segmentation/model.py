@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from .algorithms import CandidateSpec, DeployedModel, candidate_specs
 from .artifacts import nested_row
+from .candidate_record import Candidate
 from .candidates import (
     FitContext,
     evaluate_candidate,
@@ -63,7 +64,7 @@ from .preprocessing import FeatureTransformer
 from .registry import REGISTRY_SCHEMA
 from .registry_row import Deployment, artifact_rows
 from .segment_ids import assign_segment_ids
-from .selection import Candidate, cheap_rejections, select_candidate
+from .selection import cheap_rejections, select_candidate
 
 __all__ = ["MAX_THREADS", "SegmentationResult", "fit_segmentation"]
 

@@ -11,8 +11,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
-import segmentation.algorithms as algorithms_module
 import segmentation.evaluation as evaluation_module
+import segmentation.fitting as fitting_module
 from segmentation import (
     ConfigError,
     SegmentationConfig,
@@ -621,8 +621,8 @@ def test_quadratic_steps_only_see_the_sample(
     segmentation_customers: pa.Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, list[int]] = {"ward": [], "hdbscan": [], "silhouette": []}
-    real_ward = algorithms_module.ward_tree
-    real_hdbscan = algorithms_module.HDBSCAN
+    real_ward = fitting_module.ward_tree
+    real_hdbscan = fitting_module.HDBSCAN
     real_distances = evaluation_module.pairwise_distances
 
     def ward(X: np.ndarray, *args: object, **kwargs: object) -> tuple:
@@ -638,8 +638,8 @@ def test_quadratic_steps_only_see_the_sample(
         seen["silhouette"].append(X.shape[0])
         return real_distances(X, **kwargs)
 
-    monkeypatch.setattr(algorithms_module, "ward_tree", ward)
-    monkeypatch.setattr(algorithms_module, "HDBSCAN", RecordingHDBSCAN)
+    monkeypatch.setattr(fitting_module, "ward_tree", ward)
+    monkeypatch.setattr(fitting_module, "HDBSCAN", RecordingHDBSCAN)
     monkeypatch.setattr(evaluation_module, "pairwise_distances", silhouette_distances)
     config = SegmentationConfig.from_dict(
         {

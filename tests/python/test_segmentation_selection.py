@@ -16,11 +16,8 @@ from segmentation import (
 )
 from segmentation.algorithms import (
     CandidateSpec,
-    FitData,
     build_deployed_model,
     candidate_specs,
-    cut_ward_tree,
-    fit_clusters,
 )
 from segmentation.evaluation import (
     SilhouetteSample,
@@ -28,6 +25,7 @@ from segmentation.evaluation import (
     segment_jaccard,
     silhouette_from_distances,
 )
+from segmentation.fitting import FitData, cut_ward_tree, fit_clusters
 from segmentation.selection import order_segments, select_candidate
 from sklearn.cluster import AgglomerativeClustering, ward_tree
 from sklearn.datasets import make_blobs
