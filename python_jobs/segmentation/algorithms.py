@@ -79,7 +79,9 @@ class CandidateSpec:
     Parameters
     ----------
     algorithm : str
-        One of the names in :data:`segmentation.config.ALGORITHMS`.
+        One of the algorithm names the settings check allows
+        (`macros/segmentation_settings_problem.sql`): kmeans, agglomerative,
+        gaussian_mixture, hdbscan or dbscan.
     params : dict
         Hyperparameters; JSON-serializable. Keys that only describe the fit
         (such as ``fit_rows``) are ignored when refitting.
