@@ -27,113 +27,6 @@ from sklearn.metrics import adjusted_rand_score
 # Small bootstrap and samples keep the whole file to a few seconds per fit.
 FAST = {"bootstrap_samples": 3, "sample_size": 1500}
 
-EXPECTED_SCHEMA = pa.schema(
-    [
-        ("model_version", pa.string()),
-        ("data_fingerprint", pa.string()),
-        ("trained_at", pa.timestamp("us", tz="UTC")),
-        ("training_cutoff_date", pa.date32()),
-        ("training_customers", pa.int64()),
-        ("settings_json", pa.string()),
-        ("algorithm", pa.string()),
-        ("parameters_json", pa.string()),
-        ("n_segments", pa.int32()),
-        ("has_outlier_segment", pa.bool_()),
-        ("selection_rule", pa.string()),
-        ("selection_fallback", pa.bool_()),
-        ("selection_note", pa.string()),
-        ("features_used", pa.list_(pa.string())),
-        (
-            "features_dropped",
-            pa.list_(pa.struct([("feature", pa.string()), ("reason", pa.string())])),
-        ),
-        (
-            "transform",
-            pa.list_(
-                pa.struct(
-                    [
-                        ("feature", pa.string()),
-                        ("position", pa.int32()),
-                        ("impute_value", pa.float64()),
-                        ("log_transform", pa.bool_()),
-                        ("clip_low", pa.float64()),
-                        ("clip_high", pa.float64()),
-                        ("center", pa.float64()),
-                        ("scale", pa.float64()),
-                        ("quantile_knots", pa.list_(pa.float64())),
-                    ]
-                )
-            ),
-        ),
-        (
-            "centroids",
-            pa.list_(
-                pa.struct(
-                    [
-                        ("segment_id", pa.int32()),
-                        ("feature", pa.string()),
-                        ("centroid_scaled", pa.float64()),
-                        ("centroid_original", pa.float64()),
-                    ]
-                )
-            ),
-        ),
-        (
-            "segments",
-            pa.list_(
-                pa.struct(
-                    [
-                        ("segment_id", pa.int32()),
-                        ("size", pa.int64()),
-                        ("share", pa.float64()),
-                        ("radius", pa.float64()),
-                        ("jaccard_stability", pa.float64()),
-                        ("is_unstable", pa.bool_()),
-                    ]
-                )
-            ),
-        ),
-        (
-            "candidates",
-            pa.list_(
-                pa.struct(
-                    [
-                        ("candidate_id", pa.int32()),
-                        ("algorithm", pa.string()),
-                        ("parameters_json", pa.string()),
-                        ("k", pa.int32()),
-                        ("silhouette", pa.float64()),
-                        ("davies_bouldin", pa.float64()),
-                        ("calinski_harabasz", pa.float64()),
-                        ("inertia", pa.float64()),
-                        ("smallest_segment_share", pa.float64()),
-                        ("noise_share", pa.float64()),
-                        ("stability_ari", pa.float64()),
-                        ("fit_seconds", pa.float64()),
-                        ("is_eligible", pa.bool_()),
-                        ("rejection_reason", pa.string()),
-                        ("is_selected", pa.bool_()),
-                        ("selection_reason", pa.string()),
-                        ("feature_check_json", pa.string()),
-                    ]
-                )
-            ),
-        ),
-        (
-            "reference_distributions",
-            pa.list_(
-                pa.struct(
-                    [
-                        ("feature", pa.string()),
-                        ("bin_edges", pa.list_(pa.float64())),
-                        ("shares", pa.list_(pa.float64())),
-                    ]
-                )
-            ),
-        ),
-    ]
-)
-
 
 def _segments_in_table_order(result: SegmentationResult, table: pa.Table) -> np.ndarray:
     labels = result.labels
@@ -417,66 +310,6 @@ def test_score_agrees_with_the_training_labels(
     np.testing.assert_allclose(distance[order], customer_result.distances)
 
 
-def test_sql_scoring_reproduces_the_labels(
-    segmentation_customers: pa.Table, customer_result: SegmentationResult
-) -> None:
-    row = customer_result.to_arrow().to_pylist()[0]
-    assert all(t["quantile_knots"] is None for t in row["transform"])  # robust scaler
-    features = row["features_used"]
-    con = duckdb.connect()
-    con.register("raw", segmentation_customers.select(["customer_id", *features]))
-    con.register(
-        "params",
-        pa.Table.from_pylist(
-            [
-                {k: v for k, v in t.items() if k != "quantile_knots"}
-                for t in row["transform"]
-            ]
-        ),
-    )
-    con.register("centroids", pa.Table.from_pylist(row["centroids"]))
-    con.register("segments", pa.Table.from_pylist(row["segments"]))
-    sql = f"""
-        with long as (
-            select * from raw
-            unpivot include nulls (x for feature in ({", ".join(features)}))
-        ),
-        imputed as (
-            select l.customer_id, p.*, coalesce(l.x, p.impute_value) as x
-            from long as l inner join params as p on l.feature = p.feature
-        ),
-        scaled as (
-            select
-                customer_id,
-                feature,
-                (least(greatest(
-                    case when log_transform then sign(x) * ln(1 + abs(x)) else x end,
-                    clip_low), clip_high) - center) / scale as z
-            from imputed
-        ),
-        distances as (
-            select s.customer_id, c.segment_id,
-                sqrt(sum((s.z - c.centroid_scaled) ** 2)) as distance
-            from scaled as s inner join centroids as c on s.feature = c.feature
-            group by all
-        ),
-        nearest as (
-            select customer_id, arg_min(segment_id, distance) as segment_id,
-                min(distance) as distance
-            from distances group by customer_id
-        )
-        select n.customer_id,
-            case when n.distance > s.radius then 0 else n.segment_id end as segment_id
-        from nearest as n inner join segments as s on n.segment_id = s.segment_id
-        order by n.customer_id
-    """
-    scored = con.sql(sql).fetchall()
-    assert len(scored) == segmentation_customers.num_rows
-    labels = customer_result.labels
-    mismatches = [c for c, s in scored if labels[c] != s]
-    assert mismatches == []
-
-
 def test_score_handles_new_customers_with_nulls(
     customer_result: SegmentationResult,
 ) -> None:
@@ -494,15 +327,6 @@ def test_score_handles_new_customers_with_nulls(
 
 # --------------------------------------------------------------------------
 # The registry row
-
-
-def test_to_arrow_schema_matches_the_spec_exactly(
-    customer_result: SegmentationResult,
-) -> None:
-    table = customer_result.to_arrow()
-    assert table.num_rows == 1
-    assert table.schema.equals(EXPECTED_SCHEMA), table.schema
-    assert table.schema.names == EXPECTED_SCHEMA.names
 
 
 def test_registry_row_contents(blob_result: SegmentationResult) -> None:
