@@ -127,7 +127,7 @@
     {{ log('Read again by the line-exact reader (the native reader could not account for every line): '
         ~ missed | length ~ ' file(s), e.g. ' ~ missed[0], info=true) }}
     delete from {{ relation }}
-    where source_file in (select unnest({{ raw_files_location(source_relation, missed) }}));
+    where source_file in (select {{ explode_array(raw_files_location(source_relation, missed)) }});
 
     insert into {{ relation }} by name
     {{ classify_raw_lines(
@@ -172,8 +172,12 @@
         {%- do names.append("'" ~ raw_name ~ "'") -%}
     {%- endfor -%}
     {{- return(
-        "coalesce(" ~ malformed_quoting_lines ~ " = 0 and list_transform(string_split(" ~ header_line ~ ", "
-        ~ sql_string_literal(var('raw_csv_delimiter')) ~ "), name -> lower(trim(replace(name, chr(65279), '')))) = ["
-        ~ names | join(", ") ~ "], false)"
+        "coalesce(" ~ malformed_quoting_lines ~ " = 0 and "
+        ~ transform_array(
+            split_to_array(header_line, var('raw_csv_delimiter') | string),
+            'name',
+            "lower(trim(replace(name, chr(65279), '')))"
+        )
+        ~ " = " ~ array_of(names) ~ ", false)"
     ) -}}
 {% endmacro %}
