@@ -400,6 +400,11 @@
     {{- return(adapter.dispatch('read_raw_csv_natively')(location, required_columns)) -}}
 {% endmacro %}
 
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__read_raw_csv_natively(location, required_columns) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
+{% endmacro %}
+
 {% macro duckdb__read_raw_csv_natively(location, required_columns) %}
     {%- set names = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] -%}
     with

@@ -21,7 +21,8 @@
     {%- endif -%}
     {%- set identifier = parts[-1] -%}
     {%- set schema = parts[-2] if parts | length > 1 else target.schema -%}
-    {%- set database = parts[-3] if parts | length > 2 else target.database -%}
+    {#- Spark relations have no database -#}
+    {%- set database = parts[-3] if parts | length > 2 else (target.database if target.database is defined else none) -%}
     {%- if not execute -%}
         {{ return(api.Relation.create(database=database, schema=schema, identifier=identifier)) }}
     {%- endif -%}

@@ -50,6 +50,11 @@
     {{- return(adapter.dispatch('raw_file_attributes')(location)) -}}
 {% endmacro %}
 
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__raw_file_attributes(location) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
+{% endmacro %}
+
 {% macro duckdb__raw_file_attributes(location) %}
     with
 
@@ -158,6 +163,11 @@
     {{- return(adapter.dispatch('count_raw_lines_per_file')(location)) -}}
 {% endmacro %}
 
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__count_raw_lines_per_file(location) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
+{% endmacro %}
+
 {% macro duckdb__count_raw_lines_per_file(location) %}
     {#- latin-1 text is one byte a character in the file, UTF-8 once read -#}
     {%- set text_bytes = 'length' if var('raw_encoding') | lower in ('latin-1', 'latin1', 'iso-8859-1') else 'strlen' -%}
@@ -174,6 +184,11 @@
 {#- Per Parquet file: its row count, from the files' metadata. -#}
 {% macro count_raw_parquet_rows_per_file(location) %}
     {{- return(adapter.dispatch('count_raw_parquet_rows_per_file')(location)) -}}
+{% endmacro %}
+
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__count_raw_parquet_rows_per_file(location) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
 {% endmacro %}
 
 {% macro duckdb__count_raw_parquet_rows_per_file(location) %}
