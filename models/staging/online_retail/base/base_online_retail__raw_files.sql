@@ -12,7 +12,7 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=strategy_replacing_rows_by_key(),
     unique_key='source_file'
 ) }}
 
