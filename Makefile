@@ -44,6 +44,8 @@ build: install
 lint: install
 	$(BIN)/ruff check python_jobs tests models
 	$(BIN)/ruff format --check python_jobs tests models
+	@# engine-specific SQL only inside duckdb__/spark__ macros (docs/spark.md)
+	$(BIN)/python python_jobs/check_portability.py
 	@# lint against an empty warehouse, so the SQL is compiled the same way
 	@# (full-build branches) whatever the developer has built
 	@mkdir -p target/lint && rm -f target/lint/empty.duckdb

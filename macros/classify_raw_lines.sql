@@ -16,11 +16,8 @@
     {{- return(adapter.dispatch('classify_raw_lines')(raw_lines, read_by, date_formats, typed)) -}}
 {% endmacro %}
 
-{% macro duckdb__classify_raw_lines(raw_lines, read_by, date_formats, typed=false) %}
-    {%- set quoted_formats = [] -%}
-    {%- for date_format in date_formats -%}
-        {%- do quoted_formats.append(sql_string_literal(date_format)) -%}
-    {%- endfor -%}
+{#- portable: the engine differences are in the macros of macros/cross_engine -#}
+{% macro default__classify_raw_lines(raw_lines, read_by, date_formats, typed=false) %}
     {%- set delimiter = var('raw_csv_delimiter') | string -%}
     with
 
@@ -36,7 +33,7 @@
             line_error,
             {#- the fields as text, for a quarantined line the native reader read -#}
             {%- for column_name in ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'] %}
-            cast({{ column_name }} as varchar) as {{ column_name }}_text,
+            cast({{ column_name }} as {{ dbt.type_string() }}) as {{ column_name }}_text,
             {%- endfor %}
             nullif(trim(invoice_no), '') as invoice_no,
             nullif(trim(stock_code), '') as stock_code,
@@ -44,7 +41,7 @@
             -- CustomerID arrives as a float ('17850.0'): keep the id as clean text
             nullif(
                 case
-                    when contains(customer_id, '.') then regexp_replace(trim(customer_id), '\.0+$', '')
+                    when contains(customer_id, '.') then {{ regexp_replace_all('trim(customer_id)', '\\.0+$', '') }}
                     else trim(customer_id)
                 end,
                 ''
@@ -61,8 +58,8 @@
             -- the first that reads the date wins
             {%- endif %}
             {%- if typed %}
-            {%- elif quoted_formats | length > 0 %}
-                try_strptime(trim(invoice_date), [{{ quoted_formats | join(', ') }}]) as invoiced_at
+            {%- elif date_formats | length > 0 %}
+                {{ parse_timestamp_with_formats('trim(invoice_date)', date_formats) }} as invoiced_at
             {%- else %}
                 cast(null as timestamp) as invoiced_at
             {%- endif %}
@@ -78,13 +75,13 @@
                 when stock_code is null then 'missing_stock_code'
                 when
                     quantity_number is null
-                    or not isfinite(quantity_number)
-                    or quantity_number != trunc(quantity_number)
+                    or not {{ is_finite('quantity_number') }}
+                    or quantity_number != floor(quantity_number)
                     then 'unparseable_quantity'
-                when unit_price_number is null or not isfinite(unit_price_number)
+                when unit_price_number is null or not {{ is_finite('unit_price_number') }}
                     then 'unparseable_unit_price'
                 when invoiced_at is null then 'unparseable_invoice_date'
-                when invoiced_at > current_localtimestamp() then 'invoice_date_in_future'
+                when invoiced_at > {{ current_local_timestamp() }} then 'invoice_date_in_future'
                 when abs(quantity_number) > {{ var('max_abs_quantity') }} then 'absurd_quantity'
                 when abs(unit_price_number) > {{ var('max_abs_unit_price') }} then 'absurd_unit_price'
             end as reject_reason

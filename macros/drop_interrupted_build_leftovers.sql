@@ -10,6 +10,15 @@
     lets one build at a time write the warehouse. Returns no SQL.
 -#}
 {% macro drop_interrupted_build_leftovers() %}
+    {{- return(adapter.dispatch('drop_interrupted_build_leftovers')()) -}}
+{% endmacro %}
+
+{#- other engines (Spark) drop these tables themselves: nothing to do -#}
+{% macro default__drop_interrupted_build_leftovers() %}
+    {{- return('') -}}
+{% endmacro %}
+
+{% macro duckdb__drop_interrupted_build_leftovers() %}
     {%- if not execute or flags.WHICH not in ('build', 'run') -%}
         {{- return('') -}}
     {%- endif -%}

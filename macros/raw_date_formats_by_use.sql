@@ -30,7 +30,7 @@
 
         select
             {%- for date_format in formats %}
-                count(try_strptime(invoice_date, {{ sql_string_literal(date_format) }})){{ "," if not loop.last }}
+                count({{ parse_timestamp_with_formats('invoice_date', [date_format]) }}){{ "," if not loop.last }}
             {%- endfor %}
         from sample_dates
     {%- endset -%}

@@ -20,7 +20,6 @@
         {{ return(empty) }}
     {%- endif -%}
     {%- set plan_query -%}
-        create or replace temporary table raw_load_plan as
         select
             raw_files.source_file,
             raw_files.lines_read,
@@ -35,7 +34,7 @@
             )
         {%- endif %}
     {%- endset -%}
-    {%- do run_query(plan_query) -%}
+    {%- do run_query(create_temporary_table_as('raw_load_plan', plan_query)) -%}
     {%- set rows = run_query("select source_file, reads_natively from raw_load_plan order by source_file").rows -%}
     {%- set plan = {'files': [], 'native_files': [], 'exact_files': []} -%}
     {%- for source_file, reads_natively in rows -%}
@@ -127,7 +126,7 @@
     {{ log('Read again by the line-exact reader (the native reader could not account for every line): '
         ~ missed | length ~ ' file(s), e.g. ' ~ missed[0], info=true) }}
     delete from {{ relation }}
-    where source_file in (select unnest({{ raw_files_location(source_relation, missed) }}));
+    where source_file in (select {{ explode_array(raw_files_location(source_relation, missed)) }});
 
     insert into {{ relation }} by name
     {{ classify_raw_lines(
@@ -172,8 +171,55 @@
         {%- do names.append("'" ~ raw_name ~ "'") -%}
     {%- endfor -%}
     {{- return(
-        "coalesce(" ~ malformed_quoting_lines ~ " = 0 and list_transform(string_split(" ~ header_line ~ ", "
-        ~ sql_string_literal(var('raw_csv_delimiter')) ~ "), name -> lower(trim(replace(name, chr(65279), '')))) = ["
-        ~ names | join(", ") ~ "], false)"
+        "coalesce(" ~ malformed_quoting_lines ~ " = 0 and "
+        ~ transform_array(
+            split_to_array(header_line, var('raw_csv_delimiter') | string),
+            'name',
+            "lower(trim(replace(name, chr(65279), '')))"
+        )
+        ~ " = " ~ array_of(names) ~ ", false)"
     ) -}}
+{% endmacro %}
+
+
+{#-
+    create_temporary_table_as(name, select_sql)
+
+    SQL that keeps the rows of `select_sql` under `name` for the rest of the
+    dbt session (the plan of a load, read by the model and its hooks).
+    DuckDB: a temporary table. Spark: a temporary view, cached (the plan
+    reads tables this run does not change before the view is read).
+-#}
+{% macro create_temporary_table_as(name, select_sql) %}
+    {{- return(adapter.dispatch('create_temporary_table_as')(name, select_sql)) -}}
+{% endmacro %}
+
+{% macro duckdb__create_temporary_table_as(name, select_sql) %}
+    {{- return('create or replace temporary table ' ~ name ~ ' as ' ~ select_sql) -}}
+{% endmacro %}
+
+{% macro spark__create_temporary_table_as(name, select_sql) %}
+    {{- return('create or replace temporary view ' ~ name ~ ' as ' ~ select_sql) -}}
+{% endmacro %}
+
+
+{#-
+    strategy_replacing_rows_by_key()
+
+    The incremental strategy of base_online_retail__raw_files (rows replaced
+    by source_file). DuckDB: delete+insert. Spark writes Parquet, which has no
+    delete: insert_overwrite, which replaces the whole table; right there
+    because Spark reads the one transactions_relation (every run's survey is
+    the whole input), not files.
+-#}
+{% macro strategy_replacing_rows_by_key() %}
+    {{- return(adapter.dispatch('strategy_replacing_rows_by_key')()) -}}
+{% endmacro %}
+
+{% macro duckdb__strategy_replacing_rows_by_key() %}
+    {{- return('delete+insert') -}}
+{% endmacro %}
+
+{% macro spark__strategy_replacing_rows_by_key() %}
+    {{- return('insert_overwrite') -}}
 {% endmacro %}

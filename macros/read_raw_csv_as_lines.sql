@@ -13,6 +13,11 @@
     {{- return(adapter.dispatch('read_raw_csv_as_lines')(location, rejects)) -}}
 {% endmacro %}
 
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__read_raw_csv_as_lines(location, rejects=none) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
+{% endmacro %}
+
 {% macro duckdb__read_raw_csv_as_lines(location, rejects=none) %}
     read_csv(
         {{ location }},

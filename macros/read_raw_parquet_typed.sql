@@ -32,6 +32,11 @@
     {{- return(adapter.dispatch('raw_parquet_column_types')(location)) -}}
 {% endmacro %}
 
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__raw_parquet_column_types(location) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
+{% endmacro %}
+
 {% macro duckdb__raw_parquet_column_types(location) %}
     select column_name, column_type
     from (describe select * from read_parquet({{ location }}, union_by_name = true))
@@ -48,6 +53,11 @@
 -#}
 {% macro read_raw_parquet_typed(location, required_columns) %}
     {{- return(adapter.dispatch('read_raw_parquet_typed')(location, required_columns)) -}}
+{% endmacro %}
+
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__read_raw_parquet_typed(location, required_columns) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
 {% endmacro %}
 
 {% macro duckdb__read_raw_parquet_typed(location, required_columns) %}
@@ -72,6 +82,11 @@
     UTC when it has a time zone (as the text path prints it). -#}
 {% macro raw_timestamp_to_the_second(column) %}
     {{- return(adapter.dispatch('raw_timestamp_to_the_second')(column)) -}}
+{% endmacro %}
+
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__raw_timestamp_to_the_second(column) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
 {% endmacro %}
 
 {% macro duckdb__raw_timestamp_to_the_second(column) %}

@@ -7,12 +7,12 @@
     where fewer days is better, pass higher_is_better=false.
 -#}
 {% macro rfm_score(column_name, higher_is_better=true) %}
-    least(
+    cast(least(
         5,
         1 + floor(
             5 * percent_rank() over (
                 order by {{ column_name }} {{ 'asc' if higher_is_better else 'desc' }}
             )
         )
-    )::integer
+    ) as integer)
 {% endmacro %}

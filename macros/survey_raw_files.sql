@@ -14,7 +14,7 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set location = source_relation.render() -%}
-    {%- if run_query("select count(*) from glob(" ~ location ~ ")").columns[0].values()[0] == 0 -%}
+    {%- if count_files_matching(location) == 0 -%}
         {%- do check_raw_transactions_location(location, []) -%}
     {%- endif -%}
     {%- do run_query(
@@ -48,6 +48,11 @@
 -#}
 {% macro raw_file_attributes(location) %}
     {{- return(adapter.dispatch('raw_file_attributes')(location)) -}}
+{% endmacro %}
+
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__raw_file_attributes(location) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
 {% endmacro %}
 
 {% macro duckdb__raw_file_attributes(location) %}
@@ -118,7 +123,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- if location.strip("'").lower().endswith('.parquet') -%}
-        {%- do _check_raw_parquet_columns(read_location, raw_transaction_columns()) -%}
+        {%- do check_raw_parquet_columns(read_location, raw_transaction_columns()) -%}
         {%- do run_query(
             "create or replace temporary table raw_file_survey as "
             ~ count_raw_parquet_rows_per_file(read_location)
@@ -137,7 +142,7 @@
         "create or replace temporary table raw_file_survey as "
         ~ "select files.source_file, coalesce(counts.physical_lines - 1, 0) as lines_read, "
         ~ "coalesce(counts.malformed_quoting_lines, 0) as malformed_quoting_lines "
-        ~ "from (select unnest(" ~ read_location ~ ") as source_file) as files "
+        ~ "from (select " ~ explode_array(read_location) ~ " as source_file) as files "
         ~ "left join raw_file_counts as counts on files.source_file = counts.source_file"
     ) -%}
 {% endmacro %}
@@ -158,6 +163,11 @@
     {{- return(adapter.dispatch('count_raw_lines_per_file')(location)) -}}
 {% endmacro %}
 
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__count_raw_lines_per_file(location) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
+{% endmacro %}
+
 {% macro duckdb__count_raw_lines_per_file(location) %}
     {#- latin-1 text is one byte a character in the file, UTF-8 once read -#}
     {%- set text_bytes = 'length' if var('raw_encoding') | lower in ('latin-1', 'latin1', 'iso-8859-1') else 'strlen' -%}
@@ -174,6 +184,11 @@
 {#- Per Parquet file: its row count, from the files' metadata. -#}
 {% macro count_raw_parquet_rows_per_file(location) %}
     {{- return(adapter.dispatch('count_raw_parquet_rows_per_file')(location)) -}}
+{% endmacro %}
+
+{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{% macro spark__count_raw_parquet_rows_per_file(location) %}
+    {{- return(raw_files_not_on_spark_yet()) -}}
 {% endmacro %}
 
 {% macro duckdb__count_raw_parquet_rows_per_file(location) %}
@@ -230,16 +245,16 @@
 {% macro _stop_on_cut_off_gzip_files(location) %}
     {%- set problems = run_query(
         "with doubtful as ("
-        ~ "select files.source_file from (select unnest(" ~ location ~ ") as source_file) as files "
+        ~ "select files.source_file from (select " ~ explode_array(location) ~ " as source_file) as files "
         ~ "inner join raw_file_attributes as attributes on files.source_file = attributes.source_file "
         ~ "left join raw_file_counts as counts on files.source_file = counts.source_file "
         ~ "where lower(files.source_file) like '%.gz' and ("
-        ~ "attributes.gzip_size is null or not list_contains(["
+        ~ "attributes.gzip_size is null or attributes.gzip_size not in ("
         ~ "(coalesce(counts.line_bytes, 0) + coalesce(counts.physical_lines, 0)) % 4294967296, "
         ~ "(coalesce(counts.line_bytes, 0) + coalesce(counts.physical_lines, 0) - 1) % 4294967296, "
         ~ "(coalesce(counts.line_bytes, 0) + 2 * coalesce(counts.physical_lines, 0)) % 4294967296, "
         ~ "(coalesce(counts.line_bytes, 0) + 2 * coalesce(counts.physical_lines, 0) - 1) % 4294967296"
-        ~ "], attributes.gzip_size))) "
+        ~ "))) "
         ~ "select source_file, problem from ("
         ~ "select source_file, raw_gzip_problem(source_file) as problem from doubtful) "
         ~ "where problem is not null order by source_file"

@@ -30,9 +30,10 @@
     {%- set imputed = 'coalesce(customer_features.' ~ column ~ ', feature_medians.' ~ median ~ ')' -%}
     {%- do feature_columns.append('cast(' ~ column ~ ' as double) as ' ~ column) -%}
     {%- do medians.append('median(' ~ column ~ ') as ' ~ median) -%}
+    {%- set percentiles = percentiles_cont(imputed, [low_percentile, high_percentile]) -%}
     {%- do usable.append(
-        'coalesce(quantile_cont(' ~ imputed ~ ', ' ~ high_percentile ~ ') > quantile_cont('
-        ~ imputed ~ ', ' ~ low_percentile ~ '), false)::integer'
+        'cast(coalesce(' ~ array_element(percentiles, 2) ~ ' > ' ~ array_element(percentiles, 1)
+        ~ ', false) as integer)'
     ) -%}
 {%- endfor %}
 
@@ -117,10 +118,10 @@ problems as (
 
 final as (
     select
-        error(
-            problem || ' The clustering and the tables after it were not rebuilt, and the last publication '
-            || 'stays as it is.'
-        ) as problem
+        {{ raise_error(
+            "problem || ' The clustering and the tables after it were not rebuilt, and the last publication '
+            || 'stays as it is.'"
+        ) }} as problem
     from problems
     where problem is not null
 )

@@ -120,3 +120,49 @@
 {% macro spark__rows_of_struct_array(array_expression) -%}
     inline({{ array_expression }})
 {%- endmacro %}
+
+
+{#- transform_array(array_expression, element_name, element_expression): the
+    array with every element replaced by `element_expression`, which names
+    the element `element_name` (a lambda). -#}
+{% macro transform_array(array_expression, element_name, element_expression) -%}
+    {{ return(adapter.dispatch('transform_array', 'customer_segmentation')(array_expression, element_name, element_expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__transform_array(array_expression, element_name, element_expression) -%}
+    list_transform({{ array_expression }}, {{ element_name }} -> {{ element_expression }})
+{%- endmacro %}
+
+{% macro spark__transform_array(array_expression, element_name, element_expression) -%}
+    transform({{ array_expression }}, {{ element_name }} -> {{ element_expression }})
+{%- endmacro %}
+
+
+{#- filter_array(array_expression, element_name, condition): the elements
+    for which `condition` (naming the element `element_name`) is true, in order. -#}
+{% macro filter_array(array_expression, element_name, condition) -%}
+    {{ return(adapter.dispatch('filter_array', 'customer_segmentation')(array_expression, element_name, condition)) }}
+{%- endmacro %}
+
+{% macro duckdb__filter_array(array_expression, element_name, condition) -%}
+    list_filter({{ array_expression }}, {{ element_name }} -> {{ condition }})
+{%- endmacro %}
+
+{% macro spark__filter_array(array_expression, element_name, condition) -%}
+    filter({{ array_expression }}, {{ element_name }} -> {{ condition }})
+{%- endmacro %}
+
+
+{#- array_contains_value(array_expression, value_expression): true when an
+    element equals the value. -#}
+{% macro array_contains_value(array_expression, value_expression) -%}
+    {{ return(adapter.dispatch('array_contains_value', 'customer_segmentation')(array_expression, value_expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__array_contains_value(array_expression, value_expression) -%}
+    list_contains({{ array_expression }}, {{ value_expression }})
+{%- endmacro %}
+
+{% macro spark__array_contains_value(array_expression, value_expression) -%}
+    array_contains({{ array_expression }}, {{ value_expression }})
+{%- endmacro %}

@@ -1,4 +1,5 @@
-{%- set before_as_of = "cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else "cast('infinity' as timestamp)" -%}
+{#- lines before the as-of date; every dated line when it is unset -#}
+{%- set before_as_of = "invoiced_at < cast('" ~ var('as_of_date') ~ "' as date)" if var('as_of_date') else "invoiced_at is not null" -%}
 
 {#- One row per customer with at least one product sale before the as-of
     date (var as_of_date; all data when unset): purchase counts, amounts and
@@ -21,7 +22,7 @@ invoices as (
     from {{ ref('int_invoices_aggregated_from_lines') }}
     where
         customer_id is not null
-        and invoiced_at < {{ before_as_of }}
+        and {{ before_as_of }}
 ),
 
 product_sale_lines as (
@@ -32,7 +33,7 @@ product_sale_lines as (
     where
         is_product_sale
         and customer_id is not null
-        and invoiced_at < {{ before_as_of }}
+        and {{ before_as_of }}
 ),
 
 products_per_customer as (

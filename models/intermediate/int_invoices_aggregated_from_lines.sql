@@ -49,7 +49,7 @@ final as (
         non_product_amount,
         not is_cancellation and product_sales_amount > 0 as is_sale,
         is_cancellation,
-        dayofweek(invoiced_at) in (0, 6) as is_weekend,
+        {{ is_weekend('invoiced_at') }} as is_weekend,
         cast(invoiced_at as date) as invoice_date,
         invoiced_at
     from invoices

@@ -398,6 +398,51 @@ CASES = [
         expected=[("a, b", "a'\\b")],
     ),
     Case(
+        "transform_array",
+        "transform_array",
+        "select {{ transform_array(array_of([\"' A '\", \"'b'\", 'cast(null as string)']), 'name', 'lower(trim(name))') }}"
+        " as r, {{ transform_array(array_of(['1', '2']), 'x', 'x * 10') }} as tens",
+        expected=[(["a", "b", None], [10, 20])],
+    ),
+    Case(
+        "filter_array",
+        "filter_array",
+        "select {{ filter_array(array_of([\"'InvoiceNo'\", \"'Country'\", \"'UnitPrice'\"]), 'name',"
+        " \"name != 'Country'\") }} as r, {{ array_length(filter_array(array_of(['1', '2']), 'x', 'x > 5')) }} as none_left",
+        expected=[(["InvoiceNo", "UnitPrice"], 0)],
+    ),
+    Case(
+        "array_contains_value",
+        "array_contains_value",
+        "with inputs as ("
+        + union([f"{i} as id, {txt(t)} as v" for i, t in enumerate(["b", "z"])])
+        + ") select id, {{ array_contains_value(array_of([\"'a'\", \"'b'\"]), 'v') }} as r from inputs order by id",
+        expected=[(0, True), (1, False)],
+    ),
+    Case(
+        # the hash values differ between engines (by design): what must hold
+        # on both is that equal rows, nulls included, get equal hashes and
+        # different rows (here) different ones
+        "grouping_hash",
+        "grouping_hash",
+        "with inputs as ("
+        + union(
+            [
+                "1 as id, 'a' as t, cast(1.5 as double) as x",
+                "2 as id, 'a' as t, cast(1.5 as double) as x",
+                "3 as id, cast(null as string) as t, cast(1.5 as double) as x",
+                "4 as id, cast(null as string) as t, cast(1.5 as double) as x",
+                "5 as id, 'b' as t, cast(1.5 as double) as x",
+                "6 as id, 'a' as t, cast(2.5 as double) as x",
+            ]
+        )
+        + "), hashed as (select id, {{ grouping_hash('t, x') }} as h from inputs)"
+        " select count(distinct h) as distinct_hashes,"
+        " count(distinct case when id in (1, 2) then h end) as first_pair,"
+        " count(distinct case when id in (3, 4) then h end) as null_pair from hashed",
+        expected=[(4, 1, 1)],
+    ),
+    Case(
         "explode_array",
         "explode_array",
         "with inputs as ("

@@ -41,7 +41,7 @@ population as (
         sum(returns_amount) / sum(gross_sales_amount) as return_rate,
         -- null when no customer ordered twice: the gap is then undefined
         -- for everyone, and the fit drops the feature as all null
-        sum(epoch(last_purchase_at) - epoch(first_purchase_at)) / 86400.0
+        sum({{ epoch_seconds('last_purchase_at') }} - {{ epoch_seconds('first_purchase_at') }}) / 86400.0
         / nullif(sum(sale_invoice_count - 1), 0) as days_between_orders
     from customers
 ),
@@ -78,7 +78,7 @@ features as (
         ) as double) as return_rate,
         cast(round(
             (
-                (epoch(customers.last_purchase_at) - epoch(customers.first_purchase_at)) / 86400.0
+                ({{ epoch_seconds('customers.last_purchase_at') }} - {{ epoch_seconds('customers.first_purchase_at') }}) / 86400.0
                 + {{ prior_orders }} * population.days_between_orders
             )
             / (customers.sale_invoice_count - 1 + {{ prior_orders }}),
@@ -112,7 +112,7 @@ final as (
     select
         scored.customer_id,
         scored.country,
-        cast(scored.recency_score as varchar) || cast(scored.frequency_score as varchar) || cast(scored.monetary_score as varchar)
+        cast(scored.recency_score as {{ dbt.type_string() }}) || cast(scored.frequency_score as {{ dbt.type_string() }}) || cast(scored.monetary_score as {{ dbt.type_string() }})
             as rfm_cell,
         rfm_segment_grid.rfm_segment,
         scored.recency_days,

@@ -4,8 +4,11 @@
 with
 
 days as (
-    select cast(generate_series as date) as date_day
-    from generate_series(date '2000-01-01', date '2030-12-31', interval 1 day)
+    -- dbt's portable date spine; the end date is not included
+    select cast(date_day as date) as date_day
+    from (
+        {{ dbt.date_spine('day', "cast('2000-01-01' as date)", "cast('2031-01-01' as date)") }}
+    ) as spine
 ),
 
 final as (

@@ -21,8 +21,8 @@ previous_state as (
         segment_id
     from history
     where
-        dbt_valid_from < cast('{{ run_started_at }}' as timestamptz)
-        and (dbt_valid_to is null or dbt_valid_to >= cast('{{ run_started_at }}' as timestamptz))
+        dbt_valid_from < cast('{{ run_started_at }}' as {{ type_timestamp_with_time_zone() }})
+        and (dbt_valid_to is null or dbt_valid_to >= cast('{{ run_started_at }}' as {{ type_timestamp_with_time_zone() }}))
 ),
 
 current_state as (
@@ -37,8 +37,8 @@ moves as (
     select
         previous_state.segment_id as from_segment_id,
         current_state.segment_id as to_segment_id,
-        coalesce(cast(previous_state.segment_id as varchar), 'new') as from_segment,
-        coalesce(cast(current_state.segment_id as varchar), 'departed') as to_segment
+        coalesce(cast(previous_state.segment_id as {{ dbt.type_string() }}), 'new') as from_segment,
+        coalesce(cast(current_state.segment_id as {{ dbt.type_string() }}), 'departed') as to_segment
     from previous_state
     full outer join current_state
         on previous_state.customer_id = current_state.customer_id

@@ -161,12 +161,12 @@ first_matches as (
 rule_texts as (
     select
         persona_key,
-        string_agg(condition_text, ' or ' order by condition_group) as persona_rule
+        {{ string_agg_ordered('condition_text', ' or ', 'condition_group') }} as persona_rule
     from (
         select
             persona_key,
             condition_group,
-            '(' || string_agg(condition, ' and ' order by condition_number) || ')' as condition_text
+            '(' || {{ string_agg_ordered('condition', ' and ', 'condition_number') }} || ')' as condition_text
         from (
             select
                 persona_key,
@@ -174,8 +174,8 @@ rule_texts as (
                 condition_number,
                 case
                     when direction = 'any' then 'true'
-                    when direction = 'at_least' then feature || '_z >= ' || cast(threshold as varchar)
-                    else feature || '_z <= ' || cast(threshold as varchar)
+                    when direction = 'at_least' then feature || '_z >= ' || cast(threshold as {{ dbt.type_string() }})
+                    else feature || '_z <= ' || cast(threshold as {{ dbt.type_string() }})
                 end as condition
             from {{ ref('persona_rules') }}
         ) as conditions
@@ -311,7 +311,7 @@ final as (
         model_version,
         cast(segment_id as integer) as segment_id,
         qualified_name
-        || case when name_rank > 1 then ' ' || cast(name_rank as varchar) else '' end as segment_name,
+        || case when name_rank > 1 then ' ' || cast(name_rank as {{ dbt.type_string() }}) else '' end as segment_name,
         persona_key,
         persona_name,
         behaviour_qualifier,

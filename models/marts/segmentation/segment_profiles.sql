@@ -109,10 +109,11 @@ top_countries as (
         country_counts.segment_id,
         max(case when country_counts.country_rank = 1 then country_counts.country end) as top_country,
         max(case when country_counts.country_rank = 1 then country_counts.customer_count end) as top_country_customer_count,
-        string_agg(
-            country_counts.country || ' ' || cast(round(100.0 * country_counts.customer_count / segment_stats.customer_count) as integer) || '%',
-            ', ' order by country_counts.country_rank
-        ) as top_countries
+        {{ string_agg_ordered(
+            "country_counts.country || ' ' || cast(round(100.0 * country_counts.customer_count / segment_stats.customer_count) as integer) || '%'",
+            ', ',
+            'country_counts.country_rank'
+        ) }} as top_countries
     from country_counts
     inner join segment_stats
         on country_counts.segment_id = segment_stats.segment_id
@@ -123,7 +124,7 @@ top_countries as (
 top_products as (
     select
         segment_id,
-        string_agg(product_description, ', ' order by product_rank) as top_products
+        {{ string_agg_ordered('product_description', ', ', 'product_rank') }} as top_products
     from segment_top_products
     where product_rank <= 3
     group by segment_id

@@ -30,8 +30,8 @@ artifacts as (
 features as (
     select
         model_version,
-        string_agg(case when is_used then feature end, ', ' order by feature_position) as features_used,
-        string_agg(case when not is_used then feature || ': ' || drop_reason end, '; ' order by feature)
+        {{ string_agg_ordered("case when is_used then feature end", ', ', 'feature_position') }} as features_used,
+        {{ string_agg_ordered("case when not is_used then feature || ': ' || drop_reason end", '; ', 'feature') }}
             as features_dropped
     from {{ ref('int_segmentation_model_features') }}
     group by model_version

@@ -47,7 +47,7 @@ lines_with_codes as (
     left join exact_codes
         on lines_read.stock_code = exact_codes.stock_code
     left join prefix_codes
-        on starts_with(lines_read.stock_code, prefix_codes.stock_code)
+        on {{ has_prefix('lines_read.stock_code', 'prefix_codes.stock_code') }}
 ),
 
 final as (
@@ -62,11 +62,11 @@ final as (
         quantity,
         unit_price,
         quantity * unit_price as line_amount,
-        starts_with(invoice_no, 'C') as is_cancellation,
+        {{ has_prefix('invoice_no', "'C'") }} as is_cancellation,
         quantity < 0 as is_return,
         non_product_category is not null as is_non_product,
         unit_price = 0 as is_zero_price,
-        not starts_with(invoice_no, 'C')
+        not {{ has_prefix('invoice_no', "'C'") }}
         and quantity > 0
         and unit_price > 0
         and non_product_category is null as is_product_sale,

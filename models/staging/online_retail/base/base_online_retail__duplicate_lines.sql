@@ -16,7 +16,7 @@
 with
 
 repeated_keys as (
-    select hash({{ fields }}) as line_key
+    select {{ grouping_hash(fields) }} as line_key
     from {{ ref('base_online_retail__lines_parsed') }}
     where reject_reason is null
     group by line_key
@@ -32,7 +32,7 @@ candidate_copies as (
     from {{ ref('base_online_retail__lines_parsed') }}
     where
         reject_reason is null
-        and hash({{ fields }}) in (select repeated_keys.line_key from repeated_keys)
+        and {{ grouping_hash(fields) }} in (select repeated_keys.line_key from repeated_keys)
 ),
 
 ranked_copies as (

@@ -48,11 +48,15 @@ read_line_exactly as (
     {%- if plan.exact_files | length > 0 %}
         {{ classify_raw_lines(
             read_raw_transaction_lines(transaction_files, plan.exact_files),
-            'line_exact_reader',
+            'warehouse_table' if transactions_relation() is not none else 'line_exact_reader',
             date_formats
         ) }}
     {%- else %}
-        {{ classify_raw_lines(no_raw_lines(), 'line_exact_reader', date_formats) }}
+        {{ classify_raw_lines(
+            no_raw_lines(),
+            'warehouse_table' if transactions_relation() is not none else 'line_exact_reader',
+            date_formats
+        ) }}
     {%- endif %}
 ),
 

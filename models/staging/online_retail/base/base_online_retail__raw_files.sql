@@ -1,6 +1,8 @@
 {#-
     One row per raw file matched by the `raw_transactions` glob: what
-    identifies its content, its line count, and when it was loaded.
+    identifies its content, its line count, and when it was loaded. With
+    the var `transactions_relation` set, one row for that table or view
+    instead (its row count; read again whole on every run).
 
     Incremental by file: a run surveys only the files that are new or whose
     content changed (file_fingerprint), in one plain read that counts their
@@ -10,18 +12,34 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=strategy_replacing_rows_by_key(),
     unique_key='source_file'
 ) }}
 
 {%- set transaction_files = source('online_retail', 'transaction_files') %}
-{%- set files_to_survey = raw_files_to_survey(transaction_files, this) %}
-{%- do survey_raw_files(transaction_files, files_to_survey) %}
+{%- set from_table = transactions_relation() is not none %}
+{%- if not from_table %}
+    {%- set files_to_survey = raw_files_to_survey(transaction_files, this) %}
+    {%- do survey_raw_files(transaction_files, files_to_survey) %}
+{%- endif %}
 
 with
 
 surveyed_files as (
-    {%- if files_to_survey | length > 0 %}
+    {%- if from_table %}
+        -- the var transactions_relation: its rows are the one "file", read
+        -- again whole on every run (a table has no fingerprint to compare)
+        select
+            survey.source_file,
+            survey.lines_read,
+            survey.malformed_quoting_lines,
+            cast(null as bigint) as file_size,
+            cast(null as timestamp) as file_modified_at,
+            {{ dbt.concat(["'table|'", "survey.lines_read", "'|'", "'" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "'"]) }}
+                as file_fingerprint,
+            cast(null as {{ dbt.type_string() }}) as header_line
+        from ({{ count_transactions_relation_rows() }}) as survey
+    {%- elif files_to_survey | length > 0 %}
         select
             survey.source_file,
             survey.lines_read,
@@ -35,13 +53,13 @@ surveyed_files as (
             on survey.source_file = attributes.source_file
     {%- else %}
         select
-            cast(null as varchar) as source_file,
+            cast(null as {{ dbt.type_string() }}) as source_file,
             cast(null as bigint) as lines_read,
             cast(null as bigint) as malformed_quoting_lines,
             cast(null as bigint) as file_size,
             cast(null as timestamp) as file_modified_at,
-            cast(null as varchar) as file_fingerprint,
-            cast(null as varchar) as header_line
+            cast(null as {{ dbt.type_string() }}) as file_fingerprint,
+            cast(null as {{ dbt.type_string() }}) as header_line
         where false
     {%- endif %}
 ),
@@ -65,7 +83,11 @@ final as (
         surveyed_files.lines_read,
         surveyed_files.malformed_quoting_lines,
         surveyed_files.header_line,
-        {{ raw_file_reads_natively('surveyed_files.header_line', 'surveyed_files.malformed_quoting_lines') }} as reads_natively,
+        {%- if from_table %}
+            false as reads_natively,
+        {%- else %}
+            {{ raw_file_reads_natively('surveyed_files.header_line', 'surveyed_files.malformed_quoting_lines') }} as reads_natively,
+        {%- endif %}
         {%- if is_incremental() %}
             coalesce(earlier_loads.times_loaded, 0) + 1 as times_loaded,
             coalesce(earlier_loads.first_loaded_at, {{ raw_load_timestamp() }}) as first_loaded_at,
