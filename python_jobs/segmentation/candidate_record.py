@@ -39,6 +39,11 @@ class Candidate:
     smallest_segment_share, noise_share : float
     stability_ari : float or None
         Mean bootstrap ARI, None when not computed.
+    stability_resamples : int or None
+        Number of bootstrap resamples ``stability_ari`` averages: fewer than
+        ``bootstrap_samples`` when the bootstrap stopped once the
+        ``stability_floor`` was out of reach (not exported; the rejection
+        reason says it).
     fit_seconds : float
     problem : str or None
         Why the fit is unusable, if it is.
@@ -71,6 +76,7 @@ class Candidate:
     smallest_segment_share: float = math.nan
     noise_share: float = math.nan
     stability_ari: float | None = None
+    stability_resamples: int | None = None
     fit_seconds: float = 0.0
     problem: str | None = None
     is_eligible: bool = False

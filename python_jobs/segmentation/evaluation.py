@@ -50,6 +50,7 @@ __all__ = [
     "BOOTSTRAP_MAX_ROWS",
     "DeployedMetrics",
     "SilhouetteSample",
+    "StabilityBootstrap",
     "StabilityJob",
     "StabilityResult",
     "attach_feature_checks",
@@ -331,27 +332,24 @@ class StabilityResult:
     ari_values: tuple[float, ...]
 
 
-def bootstrap_stability(
-    jobs: Sequence[StabilityJob],
-    Z_reference: np.ndarray,
-    X_reference_scaled: np.ndarray,
-    to_scaled: Callable[[np.ndarray], np.ndarray],
-    *,
-    n_resamples: int,
-    random_state: int,
-) -> dict[int, StabilityResult]:
-    """Refit candidates on bootstrap resamples and measure agreement.
+class StabilityBootstrap:
+    """Bootstrap refits of candidates, one candidate at a time, on demand.
 
-    Every candidate sees the same resamples (drawn with replacement from the
-    reference sample, of its size), which makes the comparison between
-    candidates fair and lets agglomerative candidates share one merge tree
-    per resample. A refit that fails or finds no cluster counts as an ARI
-    of 0 and Jaccard 0.
+    The resamples (drawn with replacement from the reference sample, of its
+    size) and their refit seeds are drawn once, so every candidate sees the
+    same resamples whichever candidates are measured and in whatever order:
+    the comparison between candidates stays fair, and agglomerative
+    candidates share one merge tree per resample. A refit that fails or
+    finds no cluster counts as an ARI of 0 and Jaccard 0.
+
+    :meth:`measure` may stop a candidate early, once its mean ARI can no
+    longer reach a floor whatever the remaining resamples give (each gives at
+    most 1): that candidate is ineligible either way, and the mean over the
+    resamples done is below the floor too. :meth:`measure` without a floor
+    resumes it to all resamples.
 
     Parameters
     ----------
-    jobs : sequence of StabilityJob
-        Candidates to assess.
     Z_reference : ndarray
         Reference sample in the fitting space.
     X_reference_scaled : ndarray
@@ -362,6 +360,111 @@ def bootstrap_stability(
         Number of bootstrap resamples ``B``.
     random_state : int
         Seed of the resampling and of the refits.
+    """
+
+    def __init__(
+        self,
+        Z_reference: np.ndarray,
+        X_reference_scaled: np.ndarray,
+        to_scaled: Callable[[np.ndarray], np.ndarray],
+        *,
+        n_resamples: int,
+        random_state: int,
+    ) -> None:
+        self.Z_reference = Z_reference
+        self.X_reference_scaled = X_reference_scaled
+        self.to_scaled = to_scaled
+        self.n_resamples = int(n_resamples)
+        n_ref = Z_reference.shape[0]
+        seeds = np.random.SeedSequence([random_state, 2]).generate_state(
+            self.n_resamples + 1
+        )
+        rng = np.random.default_rng(int(seeds[0]))
+        self._indices = [
+            rng.integers(0, n_ref, size=n_ref) for _ in range(self.n_resamples)
+        ]
+        self._seeds = [int(seed) for seed in seeds[1:]]
+        self._data: dict[int, FitData] = {}
+        self._ari: dict[int, list[float]] = {}
+        self._jaccard: dict[int, list[np.ndarray]] = {}
+
+    def _resample(self, b: int) -> FitData:
+        """Resample ``b``, kept for the next candidate (a shared merge tree)."""
+        if b not in self._data:
+            self._data[b] = FitData(self.Z_reference[self._indices[b]])
+        return self._data[b]
+
+    def _refit(self, job: StabilityJob, b: int) -> tuple[float, np.ndarray]:
+        index = self._indices[b]
+        fit = fit_clusters(job.spec, self._resample(b), self._seeds[b])
+        if fit.centroids.shape[0] == 0:
+            return 0.0, np.zeros(job.n_segments)
+        model = build_deployed_model(
+            job.spec, fit, self.to_scaled, self.X_reference_scaled[index]
+        )
+        labels, _ = model.assign(self.X_reference_scaled)
+        resampled = np.unique(index)
+        return (
+            float(adjusted_rand_score(job.reference_labels, labels)),
+            segment_jaccard(
+                job.reference_labels[resampled], labels[resampled], job.n_segments
+            ),
+        )
+
+    def measure(self, job: StabilityJob, floor: float | None = None) -> StabilityResult:
+        """Refit ``job`` on the resamples not done yet for it.
+
+        Parameters
+        ----------
+        job : StabilityJob
+            The candidate; ``job.key`` identifies it across calls.
+        floor : float or None
+            Stop as soon as the mean ARI over all resamples can no longer
+            reach ``floor``; None refits on every resample.
+
+        Returns
+        -------
+        StabilityResult
+            Over the resamples done so far (``len(ari_values)`` of them).
+        """
+        aris = self._ari.setdefault(job.key, [])
+        jaccards = self._jaccard.setdefault(job.key, [])
+        for b in range(len(aris), self.n_resamples):
+            if floor is not None and sum(1.0 - a for a in aris) > self.n_resamples * (
+                1.0 - floor
+            ):
+                break
+            ari, jaccard = self._refit(job, b)
+            aris.append(ari)
+            jaccards.append(jaccard)
+        return self.result(job.key)
+
+    def result(self, key: int) -> StabilityResult:
+        """Stability of candidate ``key`` over the resamples done so far."""
+        stacked = np.vstack(self._jaccard[key])
+        with np.errstate(invalid="ignore"):
+            counts = np.sum(~np.isnan(stacked), axis=0)
+            sums = np.nansum(stacked, axis=0)
+        mean_jaccard = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        values = tuple(self._ari[key])
+        return StabilityResult(
+            ari=float(np.mean(values)), jaccard=mean_jaccard, ari_values=values
+        )
+
+
+def bootstrap_stability(
+    jobs: Sequence[StabilityJob],
+    Z_reference: np.ndarray,
+    X_reference_scaled: np.ndarray,
+    to_scaled: Callable[[np.ndarray], np.ndarray],
+    *,
+    n_resamples: int,
+    random_state: int,
+) -> dict[int, StabilityResult]:
+    """Refit every candidate of ``jobs`` on all bootstrap resamples.
+
+    :class:`StabilityBootstrap` for a list of candidates, none stopped
+    early; the parameters are the same.
 
     Returns
     -------
@@ -370,45 +473,14 @@ def bootstrap_stability(
     """
     if not jobs or n_resamples <= 0:
         return {}
-    n_ref = Z_reference.shape[0]
-    seeds = np.random.SeedSequence([random_state, 2]).generate_state(n_resamples + 1)
-    rng = np.random.default_rng(int(seeds[0]))
-    ari_values: dict[int, list[float]] = {job.key: [] for job in jobs}
-    jaccards: dict[int, list[np.ndarray]] = {job.key: [] for job in jobs}
-    for b in range(n_resamples):
-        index = rng.integers(0, n_ref, size=n_ref)
-        data = FitData(Z_reference[index])
-        X_fit = X_reference_scaled[index]
-        resampled = np.unique(index)
-        refit_seed = int(seeds[b + 1])
-        for job in jobs:
-            fit = fit_clusters(job.spec, data, refit_seed)
-            if fit.centroids.shape[0] == 0:
-                ari_values[job.key].append(0.0)
-                jaccards[job.key].append(np.zeros(job.n_segments))
-                continue
-            model = build_deployed_model(job.spec, fit, to_scaled, X_fit)
-            labels, _ = model.assign(X_reference_scaled)
-            ari_values[job.key].append(
-                float(adjusted_rand_score(job.reference_labels, labels))
-            )
-            jaccards[job.key].append(
-                segment_jaccard(
-                    job.reference_labels[resampled], labels[resampled], job.n_segments
-                )
-            )
-    results: dict[int, StabilityResult] = {}
-    for job in jobs:
-        stacked = np.vstack(jaccards[job.key])
-        with np.errstate(invalid="ignore"):
-            counts = np.sum(~np.isnan(stacked), axis=0)
-            sums = np.nansum(stacked, axis=0)
-        mean_jaccard = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        values = tuple(ari_values[job.key])
-        results[job.key] = StabilityResult(
-            ari=float(np.mean(values)), jaccard=mean_jaccard, ari_values=values
-        )
-    return results
+    runner = StabilityBootstrap(
+        Z_reference,
+        X_reference_scaled,
+        to_scaled,
+        n_resamples=n_resamples,
+        random_state=random_state,
+    )
+    return {job.key: runner.measure(job) for job in jobs}
 
 
 def feature_check(

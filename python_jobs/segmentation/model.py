@@ -59,12 +59,12 @@ from .data import (
     version_of,
 )
 from .errors import SegmentationError
-from .evaluation import StabilityJob, attach_feature_checks, bootstrap_stability
+from .evaluation import StabilityBootstrap, StabilityJob, attach_feature_checks
 from .preprocessing import FeatureTransformer
 from .registry import REGISTRY_SCHEMA
 from .registry_row import Deployment, artifact_rows
 from .segment_ids import assign_segment_ids
-from .selection import cheap_rejections, select_candidate
+from .selection import cheap_rejections, next_stability_needed, select_candidate
 
 __all__ = ["MAX_THREADS", "SegmentationResult", "fit_segmentation"]
 
@@ -225,7 +225,7 @@ def _fit_transformer(X: np.ndarray, config: SegmentationConfig) -> FeatureTransf
 
 
 def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
-    """Fit and evaluate every candidate; bootstrap those passing the cheap checks."""
+    """Fit and evaluate every candidate, then bootstrap those the selection needs."""
     config = ctx.config
     specs = candidate_specs(config, ctx.n_rows, ctx.Z.shape[1])
     logger.info(
@@ -237,7 +237,7 @@ def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
     )
     reference_index = ctx.sample_index[ctx.boot_rows]
     candidates: list[Candidate] = []
-    jobs: list[StabilityJob] = []
+    jobs: dict[int, StabilityJob] = {}
     for candidate_id, spec in enumerate(specs, start=1):
         candidate, labels = evaluate_candidate(candidate_id, spec, ctx)
         candidates.append(candidate)
@@ -246,13 +246,11 @@ def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
             and labels is not None
             and not cheap_rejections(candidate, config)
         ):
-            jobs.append(
-                StabilityJob(
-                    key=candidate_id,
-                    spec=CandidateSpec(spec.algorithm, candidate.parameters),
-                    reference_labels=labels[reference_index],
-                    n_segments=candidate.k,
-                )
+            jobs[candidate_id] = StabilityJob(
+                key=candidate_id,
+                spec=CandidateSpec(spec.algorithm, candidate.parameters),
+                reference_labels=labels[reference_index],
+                n_segments=candidate.k,
             )
     if jobs:
         _bootstrap(jobs, candidates, ctx, reference_index)
@@ -260,33 +258,52 @@ def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
 
 
 def _bootstrap(
-    jobs: list[StabilityJob],
+    jobs: dict[int, StabilityJob],
     candidates: list[Candidate],
     ctx: FitContext,
     reference_index: np.ndarray,
 ) -> None:
+    """Measure the stability of the candidates the selection needs, one at a
+    time (:func:`~segmentation.selection.next_stability_needed`); the
+    selected candidate, if it was stopped early (a fallback), is completed."""
     config = ctx.config
     started = time.perf_counter()
-    stability = bootstrap_stability(
-        jobs,
+    runner = StabilityBootstrap(
         np.ascontiguousarray(ctx.Z[reference_index]),
         np.ascontiguousarray(ctx.Xs[reference_index]),
         ctx.to_scaled,
         n_resamples=config.bootstrap_samples,
         random_state=config.random_state,
     )
+    by_id = {c.candidate_id: c for c in candidates}
+
+    def measure(candidate: Candidate, floor: float | None) -> None:
+        result = runner.measure(jobs[candidate.candidate_id], floor)
+        candidate.stability_ari = result.ari
+        candidate.stability_resamples = len(result.ari_values)
+        candidate.jaccard = result.jaccard
+
+    measured = 0
+    while (candidate := next_stability_needed(candidates, config)) is not None:
+        measure(candidate, config.stability_floor)
+        measured += 1
+    outcome = select_candidate(candidates, config)
+    selected = outcome.selected
+    if (
+        selected is not None
+        and selected.candidate_id in jobs
+        and selected.stability_resamples is not None
+        and selected.stability_resamples < config.bootstrap_samples
+    ):
+        measure(by_id[selected.candidate_id], None)
     logger.info(
-        "bootstrap of %d candidates x %d resamples on %d rows took %.1fs",
+        "bootstrap of %d of %d candidates x up to %d resamples on %d rows took %.1fs",
+        measured,
         len(jobs),
         config.bootstrap_samples,
         reference_index.size,
         time.perf_counter() - started,
     )
-    for candidate in candidates:
-        if candidate.candidate_id in stability:
-            result = stability[candidate.candidate_id]
-            candidate.stability_ari = result.ari
-            candidate.jaccard = result.jaccard
 
 
 def _deploy(

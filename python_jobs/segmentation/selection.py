@@ -14,7 +14,12 @@ Selection rule
    * its selection metric is defined;
    * with bootstrap on (``bootstrap_samples > 0``), its mean bootstrap ARI is
      at least ``stability_floor``. Bootstrap is only run for candidates that
-     pass the cheaper checks above.
+     pass the cheaper checks above, and only for those whose stability can
+     change the outcome (:func:`next_stability_needed`): a candidate ranked
+     below a stable one at its k, or whose best possible score can be
+     neither the best over all k nor chosen before the chosen k, keeps
+     ``stability_ari`` null ("stability not measured"). The chosen model
+     is the one a bootstrap of every candidate would choose.
 
 2. *One candidate per k*: the eligible candidate with the best
    ``selection_metric`` (highest silhouette or Calinski-Harabasz, lowest
@@ -62,6 +67,7 @@ from .config import SegmentationConfig
 
 __all__ = [
     "BASELINE_ALGORITHM",
+    "NOT_MEASURED",
     "SELECTION_RULE",
     "Candidate",
     "SelectionOutcome",
@@ -69,6 +75,7 @@ __all__ = [
     "describe_selection_rule",
     "match_segment_ids",
     "metric_sort_value",
+    "next_stability_needed",
     "order_segments",
     "select_candidate",
 ]
@@ -194,6 +201,11 @@ class SelectionOutcome:
     note: str | None
 
 
+#: Rejection reason of a candidate whose stability was not measured: the
+#: bootstrap skips candidates whose stability cannot change the selection
+#: (:func:`next_stability_needed`).
+NOT_MEASURED = "stability not measured (it could not change the selection)"
+
 #: The algorithm whose candidates are the baseline every choice must beat.
 BASELINE_ALGORITHM = "kmeans"
 
@@ -217,12 +229,7 @@ def _best_at_each_k(
         )
         top = group[0]
         baseline = next((c for c in group if c.algorithm == BASELINE_ALGORITHM), None)
-        if baseline is not None and top is not baseline:
-            clearly_better = not _within_tolerance(
-                baseline.metric(metric), top.metric(metric), metric, tolerance
-            )
-            if _stability(top) < _stability(baseline) and not clearly_better:
-                top = baseline
+        top = _kept_at_k(top, baseline, metric, tolerance)
         kept[k] = top
         for other in group:
             if other is top:
@@ -237,6 +244,117 @@ def _best_at_each_k(
                 f"{top.candidate_id}): {why}"
             )
     return kept
+
+
+def _baseline_may_keep_its_place(
+    top: Candidate, baseline: Candidate | None, metric: str, tolerance: float
+) -> bool:
+    """True when ``baseline`` (k-means at ``top``'s k) is not clearly beaten."""
+    return (
+        baseline is not None
+        and baseline is not top
+        and _within_tolerance(
+            baseline.metric(metric), top.metric(metric), metric, tolerance
+        )
+    )
+
+
+def _kept_at_k(
+    top: Candidate, baseline: Candidate | None, metric: str, tolerance: float
+) -> Candidate:
+    """The best eligible ``top``, or the eligible k-means ``baseline`` at the
+    same k when ``top`` is less stable and not better by more than the
+    tolerance."""
+    if _baseline_may_keep_its_place(top, baseline, metric, tolerance):
+        assert baseline is not None
+        if _stability(top) < _stability(baseline):
+            return baseline
+    return top
+
+
+def next_stability_needed(
+    candidates: Sequence[Candidate], config: SegmentationConfig
+) -> Candidate | None:
+    """The candidate whose bootstrap stability the selection needs next.
+
+    Stability matters only through eligibility (``stability_ari >=
+    stability_floor``) and, at one k, through the comparison of an eligible
+    candidate with the eligible k-means baseline. Candidates whose
+    ``stability_ari`` is None are not measured yet. At each k the candidates
+    passing :func:`cheap_rejections` are taken in the order of the metric:
+    the first one not known to be unstable is measured next, then the k-means
+    baseline if it may keep its place. The selection is decided once no k
+    left open (some stability unknown) could hold a better score than the
+    best decided k, nor a score within ``k_tolerance`` of it at a smaller k
+    than the one :func:`select_candidate` would choose; the candidates not
+    measured then cannot change the chosen model, whatever their stability.
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+        Evaluated candidates; ``stability_ari`` set on those measured.
+    config : SegmentationConfig
+
+    Returns
+    -------
+    Candidate or None
+        None when the selection no longer depends on an unmeasured
+        stability (always None with ``bootstrap_samples = 0``).
+    """
+    if config.bootstrap_samples <= 0:
+        return None
+    metric, tolerance, floor = (
+        config.selection_metric,
+        config.k_tolerance,
+        config.stability_floor,
+    )
+
+    def rank(candidate: Candidate) -> tuple[float, int, str, int]:
+        return _rank_key(candidate, metric)
+
+    groups: dict[int, list[Candidate]] = {}
+    for candidate in sorted(
+        (c for c in candidates if not cheap_rejections(c, config)), key=rank
+    ):
+        ari = candidate.stability_ari
+        if ari is None or (math.isfinite(ari) and ari >= floor):
+            groups.setdefault(candidate.k, []).append(candidate)
+    kept: dict[int, Candidate] = {}
+    # open k: (the candidate to measure next, the best score the k may keep)
+    open_ks: dict[int, tuple[Candidate, Candidate]] = {}
+    for k, group in groups.items():
+        top = group[0]
+        if top.stability_ari is None:
+            open_ks[k] = (top, top)
+            continue
+        baseline = next((c for c in group if c.algorithm == BASELINE_ALGORITHM), None)
+        if baseline is not None and baseline.stability_ari is None:
+            if _baseline_may_keep_its_place(top, baseline, metric, tolerance):
+                open_ks[k] = (baseline, top)
+                continue
+            baseline = None
+        kept[k] = _kept_at_k(top, baseline, metric, tolerance)
+    if not open_ks:
+        return None
+    by_bound = sorted(open_ks.values(), key=lambda pair: rank(pair[1]))
+    if not kept:
+        return by_bound[0][0]
+    best = min(kept.values(), key=rank)
+    if rank(by_bound[0][1]) < rank(best):
+        return by_bound[0][0]
+    best_score = best.metric(metric)
+    chosen_k = min(
+        k
+        for k, c in kept.items()
+        if _within_tolerance(c.metric(metric), best_score, metric, tolerance)
+    )
+    for k in sorted(open_ks):
+        following, bound = open_ks[k]
+        if k < chosen_k and _within_tolerance(
+            bound.metric(metric), best_score, metric, tolerance
+        ):
+            return following
+    return None
 
 
 def _within_tolerance(score: float, best: float, metric: str, tolerance: float) -> bool:
@@ -304,10 +422,17 @@ def select_candidate(
         if config.bootstrap_samples > 0 and not reasons:
             ari = candidate.stability_ari
             if ari is None or not math.isfinite(ari):
-                reasons.append("stability not measured")
+                reasons.append(NOT_MEASURED)
             elif ari < config.stability_floor:
                 floor = config.stability_floor
-                reasons.append("stability ARI " + _below(ari, floor, percent=False))
+                reason = "stability ARI " + _below(ari, floor, percent=False)
+                done = candidate.stability_resamples
+                if done is not None and done < config.bootstrap_samples:
+                    reason += (
+                        f" (mean of the first {done} of {config.bootstrap_samples}"
+                        " resamples, stopped: the floor was out of reach)"
+                    )
+                reasons.append(reason)
         candidate.is_eligible = not reasons
         candidate.rejection_reason = "; ".join(reasons) if reasons else None
         candidate.selection_reason = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -21,12 +22,21 @@ from segmentation.algorithms import (
 )
 from segmentation.evaluation import (
     SilhouetteSample,
+    StabilityBootstrap,
+    StabilityJob,
+    bootstrap_stability,
     feature_check,
     segment_jaccard,
     silhouette_from_distances,
 )
 from segmentation.fitting import FitData, cut_ward_tree, fit_clusters
-from segmentation.selection import order_segments, select_candidate
+from segmentation.selection import (
+    NOT_MEASURED,
+    cheap_rejections,
+    next_stability_needed,
+    order_segments,
+    select_candidate,
+)
 from sklearn.cluster import AgglomerativeClustering, ward_tree
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score, silhouette_score
@@ -325,3 +335,117 @@ def test_silhouette_from_distances_is_sklearns_silhouette() -> None:
         assert sample.score(labels) == pytest.approx(expected, rel=1e-12, abs=1e-12)
     with pytest.raises(ValueError, match="Number of labels is 1"):
         silhouette_from_distances(np.zeros((3, 3)), np.zeros(3, dtype=int))
+
+
+def _random_grid(rng: np.random.Generator) -> list[Candidate]:
+    """A grid like the real one: k-means, Ward and a mixture at k = 4..8 and
+    a density candidate, with random scores, stabilities and small segments;
+    scores are close and rounded, so that ties and scores within the
+    tolerance (where the k-means baseline may keep its place) are common."""
+    candidates: list[Candidate] = []
+    for algorithm in ("kmeans", "agglomerative", "gaussian_mixture"):
+        for k in range(4, 9):
+            candidates.append(
+                _candidate(
+                    len(candidates) + 1,
+                    algorithm,
+                    k=k,
+                    silhouette=float(np.round(rng.uniform(0.3, 0.4) / 5, 3) * 5),
+                    smallest=0.01 if rng.random() < 0.1 else 0.1,
+                    ari=float(np.round(rng.uniform(0.5, 1.0), 2)),
+                )
+            )
+    candidates.append(
+        _candidate(len(candidates) + 1, "hdbscan", k=int(rng.integers(2, 7)))
+    )
+    return candidates
+
+
+@pytest.mark.parametrize(
+    "metric", ["silhouette", "davies_bouldin", "calinski_harabasz"]
+)
+def test_bootstrap_on_demand_selects_what_a_full_bootstrap_selects(
+    metric: str,
+) -> None:
+    """next_stability_needed asks for stabilities one at a time until the
+    choice no longer depends on the others: on 200 random grids the chosen
+    candidate (and fallback) equal those with every stability known, and
+    every candidate measured that way really was asked for."""
+    config = SegmentationConfig(selection_metric=metric)
+    rng = np.random.default_rng(13)
+    asked_total = known_total = 0
+    for _ in range(200):
+        full = _random_grid(rng)
+        expected = select_candidate(full, config)
+        lazy = [dataclasses.replace(c, stability_ari=None) for c in full]
+        truth = {c.candidate_id: c.stability_ari for c in full}
+        asked: list[int] = []
+        while (needed := next_stability_needed(lazy, config)) is not None:
+            assert needed.candidate_id not in asked, "asked twice"
+            asked.append(needed.candidate_id)
+            needed.stability_ari = truth[needed.candidate_id]
+        outcome = select_candidate(lazy, config)
+        assert outcome.fallback == expected.fallback
+        assert expected.selected is not None and outcome.selected is not None
+        assert outcome.selected.candidate_id == expected.selected.candidate_id
+        # the reasons of the chosen candidate are the full bootstrap's
+        assert outcome.selected.selection_reason == expected.selected.selection_reason
+        asked_total += len(asked)
+        known_total += sum(1 for c in full if not cheap_rejections(c, config))
+    # the point of it: far fewer candidates are bootstrapped
+    assert asked_total < 0.8 * known_total
+
+
+def test_no_stability_is_needed_without_bootstrap() -> None:
+    config = SegmentationConfig(bootstrap_samples=0)
+    assert next_stability_needed([_candidate(1, ari=None)], config) is None
+
+
+def test_unmeasured_candidates_say_why() -> None:
+    config = SegmentationConfig()
+    kept, skipped = _candidate(1, silhouette=0.6), _candidate(2, k=5, ari=None)
+    skipped.silhouette = 0.3
+    assert next_stability_needed([kept, skipped], config) is None
+    select_candidate([kept, skipped], config)
+    assert kept.is_selected
+    assert skipped.rejection_reason == NOT_MEASURED
+
+
+def test_bootstrap_stops_once_the_floor_is_out_of_reach() -> None:
+    """A candidate whose mean ARI can no longer reach the floor stops early,
+    below the floor; resumed without a floor it has every resample, and the
+    stable candidate's values are those of a bootstrap of it alone."""
+    X, _ = make_blobs(n_samples=400, centers=4, cluster_std=0.6, random_state=3)
+    noise = np.random.default_rng(3).uniform(-10, 10, size=(400, 2))
+    stable_spec = CandidateSpec(
+        "kmeans", {"n_clusters": 4, "init": "k-means++", "n_init": 4}
+    )
+    # k-means with 7 clusters on uniform noise: cuts move between resamples
+    unstable_spec = CandidateSpec(
+        "kmeans", {"n_clusters": 7, "init": "k-means++", "n_init": 1}
+    )
+
+    def job(key: int, spec: CandidateSpec, Z: np.ndarray) -> StabilityJob:
+        fit = fit_clusters(spec, FitData(Z), 0)
+        labels, _ = build_deployed_model(spec, fit, lambda v: v, Z).assign(Z)
+        return StabilityJob(key, spec, labels, int(fit.centroids.shape[0]))
+
+    runner = StabilityBootstrap(
+        noise, noise, lambda v: v, n_resamples=10, random_state=1
+    )
+    unstable = job(1, unstable_spec, noise)
+    stopped = runner.measure(unstable, floor=0.95)
+    assert len(stopped.ari_values) < 10
+    assert stopped.ari < 0.95
+    resumed = runner.measure(unstable)
+    assert resumed.ari_values[: len(stopped.ari_values)] == stopped.ari_values
+    assert len(resumed.ari_values) == 10 and resumed.ari < 0.95
+    blobs = job(2, stable_spec, X)
+    alone = bootstrap_stability(
+        [blobs], X, X, lambda v: v, n_resamples=10, random_state=1
+    )[2]
+    shared = StabilityBootstrap(X, X, lambda v: v, n_resamples=10, random_state=1)
+    shared.measure(job(3, unstable_spec, X), floor=0.95)
+    with_floor = shared.measure(blobs, floor=0.8)
+    assert with_floor.ari_values == alone.ari_values
+    assert with_floor.ari >= 0.8
