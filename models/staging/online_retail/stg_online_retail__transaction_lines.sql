@@ -37,17 +37,33 @@ prefix_codes as (
     where match_type = 'prefix'
 ),
 
-lines_with_codes as (
+-- the category of each distinct stock code that has one: the prefix match
+-- is a nested-loop join, done on the few thousand codes rather than on every
+-- line (which also carried every column of the line through it: at 10.8M
+-- lines an aggregation by invoice over this view took 53 s instead of 72 s)
+code_categories as (
     select
-        lines_read.*,
+        codes.stock_code,
         coalesce(
             exact_codes.non_product_category, prefix_codes.non_product_category
         ) as non_product_category
-    from lines_read
+    from (select distinct stock_code from lines_read) as codes
     left join exact_codes
-        on lines_read.stock_code = exact_codes.stock_code
+        on codes.stock_code = exact_codes.stock_code
     left join prefix_codes
-        on {{ has_prefix('lines_read.stock_code', 'prefix_codes.stock_code') }}
+        on {{ has_prefix('codes.stock_code', 'prefix_codes.stock_code') }}
+    where
+        exact_codes.non_product_category is not null
+        or prefix_codes.non_product_category is not null
+),
+
+lines_with_codes as (
+    select
+        lines_read.*,
+        code_categories.non_product_category
+    from lines_read
+    left join code_categories
+        on lines_read.stock_code = code_categories.stock_code
 ),
 
 final as (
