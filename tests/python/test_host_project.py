@@ -10,8 +10,8 @@ README "Use it from your own dbt project" step by step:
    repository), then `dbt deps`;
 2. `pip install dbt_packages/customer_segmentation/python_jobs`; here with
    `--target` into the build's own folder put on PYTHONPATH, because a test
-   never installs into the shared venv; the host profile has no
-   module_paths;
+   never installs into the shared venv (pip fetches the build backend,
+   setuptools, from PyPI); the host profile has no module_paths;
 3. the vars and the schema config of the host's dbt_project.yml, the
    profile from DUCKDB_PATH; then `dbt build`.
 
