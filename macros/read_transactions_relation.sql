@@ -3,7 +3,9 @@
 
     The warehouse table or view named by the var `transactions_relation`
     (e.g. 'main.online_retail_lines' or 'sales.orders'), as a relation, or
-    none when the var is unset (staging then reads the raw files of the var
+    none when the var is unset; a mapping {ref: <model or seed>} or
+    {source: [<source>, <table>]} names a node of the dbt project instead
+    (transactions_node_relation), so that the staging depends on it (staging then reads the raw files of the var
     `raw_transactions`). Stops the build with a message that names the var
     when the relation does not exist.
 -#}
@@ -11,6 +13,8 @@
     {%- set name = var('transactions_relation', none) -%}
     {%- if not name -%}
         {{ return(none) }}
+    {%- elif name is mapping -%}
+        {{ return(transactions_node_relation(name)) }}
     {%- endif -%}
     {%- set parts = (name | string).split('.') -%}
     {%- if parts | length > 3 or '' in parts -%}
@@ -36,6 +40,33 @@
         ) }}
     {%- endif -%}
     {{ return(relation) }}
+{% endmacro %}
+
+
+{#-
+    transactions_node_relation(spec)
+
+    The relation of the dbt node that the var transactions_relation names as
+    a mapping: {ref: name}, {ref: [package, name]} or {source: [source,
+    table]}. Called while dbt parses the staging models, the ref or source
+    makes them depend on that node: in a host project that installs this
+    one as a package, its own order-lines model is built first and the
+    lineage runs from it to the segments.
+-#}
+{% macro transactions_node_relation(spec) %}
+    {%- set kind = spec.keys() | list -%}
+    {%- set names = spec[kind[0]] if kind | length == 1 else none -%}
+    {%- set names = [names] if names is string else names -%}
+    {%- if kind == ['ref'] and names is sequence and names | length in [1, 2] -%}
+        {{ return(ref(*names)) }}
+    {%- elif kind == ['source'] and names is sequence and names | length == 2 -%}
+        {{ return(source(*names)) }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error(
+        "The dbt var transactions_relation is " ~ tojson(spec) ~ ": name a table or view as "
+        ~ "'schema.table', or a node of the dbt project as {ref: model_or_seed}, "
+        ~ "{ref: [package, model]} or {source: [source_name, table_name]}."
+    ) }}
 {% endmacro %}
 
 

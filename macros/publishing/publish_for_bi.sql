@@ -7,6 +7,9 @@
     (published/parquet/<table>.parquet), atomically. See the
     `bi_publication` doc block.
 
+    On by default in this project; off in a host project that installed it
+    as a package, unless the host sets the var publish_for_bi: true (and
+    declares the plugin below in its profile, else it stops saying so).
     It publishes only after `dbt build` (not with --empty), only when no
     node of the run errored or failed, and only when every BI model was
     rebuilt in this run; otherwise it logs why and leaves the last
@@ -20,8 +23,11 @@
     {%- if not execute or invocation_args_dict.get('which') != 'build' -%}
         {{ return('') }}
     {%- endif -%}
-    {%- if not var('publish_for_bi', true) -%}
-        {{ log('BI publication: off (var publish_for_bi is false)', info=true) }}
+    {#- on by default when this is the dbt project run; off when a host
+        project installed it as a package, unless its var turns it on -#}
+    {%- set standalone = project_name == 'customer_segmentation' -%}
+    {%- if not var('publish_for_bi', standalone) -%}
+        {{ log('BI publication: off (var publish_for_bi is ' ~ ('false' if standalone else 'not true in this host project') ~ ')', info=true) }}
         {{ return('') }}
     {%- elif invocation_args_dict.get('empty') -%}
         {{ log('BI publication: not published, --empty builds tables without rows', info=true) }}
@@ -60,6 +66,17 @@
         {{ return('') }}
     {%- endif -%}
 
+    {%- set plugin = run_query(
+        "select count(*) from duckdb_functions() where function_name = 'bi_publication_prepare'"
+    ).columns[0].values()[0] -%}
+    {%- if plugin == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "BI publication: the var publish_for_bi is true, but the profile of target " ~ target.name
+            ~ " lacks the dbt-duckdb plugin that publishes (plugins: - module: publishing.dbt_plugin, "
+            ~ "from the customer-segmentation Python package; README, Use it from your own dbt "
+            ~ "project). Add it, or set publish_for_bi: false. The models are built; nothing was published."
+        ) }}
+    {%- endif -%}
     {%- set version = run_started_at.strftime('%Y%m%dT%H%M%SZ') ~ '-' ~ invocation_id[:8] -%}
     {%- set prepared = run_query(
         'select bi_publication_prepare('

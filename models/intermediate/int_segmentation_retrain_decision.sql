@@ -21,12 +21,13 @@
 
 {#- The registry before this build is the Python fit's own table. It cannot
     be ref()'d: the fit reads this model, so a ref would be a cycle. Its
-    name comes from the project graph and adapter.get_relation asks the
+    name comes from the project graph (the node of this model's package,
+    also in a host project) and adapter.get_relation asks the
     catalog whether the table exists yet (a lookup of the name, not a read
     of its rows: on the first build there is none). -#}
 {%- set registry = none %}
 {%- if execute %}
-    {%- set fit_node = graph.nodes['model.' ~ project_name ~ '.segmentation_model_artifacts'] %}
+    {%- set fit_node = graph.nodes['model.' ~ model.package_name ~ '.segmentation_model_artifacts'] %}
     {%- set registry = adapter.get_relation(
         database=fit_node.database, schema=fit_node.schema, identifier=fit_node.alias
     ) %}
