@@ -25,6 +25,7 @@ import math
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -118,23 +119,27 @@ def builds(tmp_path_factory):
         "segmentation": SEGMENTATION,
     }
 
-    duck = folder / "duckdb"
-    duck.mkdir()
-    with duckdb.connect(str(duck / "warehouse.duckdb")) as con:
-        con.execute("create schema raw_input")
-        con.execute(
-            f"create table raw_input.orders as select * from read_parquet('{lines}/*.parquet')"
-        )
-    duck_run = dbt("build", duck, variables)
-    assert duck_run.returncode == 0, duck_run.output[-5000:]
-
     spark = folder / "spark"
     warehouse = spark / "warehouse"
     warehouse.mkdir(parents=True)
-    loaded = run_command(
-        [sys.executable, "-c", SPARK_LOADER, str(warehouse), str(lines)],
-        check=True,
-    )
+    # the Spark table is registered while DuckDB builds (a Spark start-up)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(
+            run_command,
+            [sys.executable, "-c", SPARK_LOADER, str(warehouse), str(lines)],
+            check=True,
+        )
+        duck = folder / "duckdb"
+        duck.mkdir()
+        with duckdb.connect(str(duck / "warehouse.duckdb")) as con:
+            con.execute("create schema raw_input")
+            con.execute(
+                "create table raw_input.orders as select * from "
+                f"read_parquet('{lines}/*.parquet')"
+            )
+        duck_run = dbt("build", duck, variables)
+        loaded = loading.result()
+    assert duck_run.returncode == 0, duck_run.output[-5000:]
     assert loaded.stdout.split()[-1] == str(len(rows))
     spark_run = dbt(
         "build",
