@@ -47,6 +47,9 @@ SEGMENTATION = {
     "bootstrap_samples": 2,
 }
 TOLERANCE = 1e-9
+# Seconds the Spark build may take: 6-10 minutes on a 2-core machine shared
+# with other builds, over 15 when it is very busy (TEST_SPARK_BUILD_TIMEOUT).
+SPARK_BUILD_TIMEOUT = float(os.environ.get("TEST_SPARK_BUILD_TIMEOUT", "2400"))
 
 # Registers the Parquet file of the input lines as the table raw_input.orders
 # in the Hive metastore the spark target uses (argv: warehouse, parquet folder).
@@ -147,6 +150,7 @@ def builds(tmp_path_factory):
         variables,
         args=["--target", "spark"],
         env={"SPARK_WAREHOUSE_DIR": str(warehouse)},
+        timeout=SPARK_BUILD_TIMEOUT,
     )
     assert spark_run.returncode == 0, spark_run.output[-8000:]
     results = json.loads((spark / "target" / "run_results.json").read_text())
