@@ -96,7 +96,7 @@ clean:
 # for a Spark Connect server) but stops at the raw files, which Spark does not
 # read yet: build from a table with the var transactions_relation.
 # `make test-spark`: the DuckDB-vs-Spark tests (tests/python/test_spark_build.py
-# builds the whole project on both engines: 6-10 minutes on a busy 2-core
+# builds the whole project on both engines: over 15 minutes on a busy 2-core
 # machine, so not in `make test` yet).
 TARGET ?= duckdb
 SPARK_STAMP := $(VENV)/.installed-spark
