@@ -89,10 +89,15 @@ clean:
 	rm -rf target logs published $(DUCKDB_PATH) $(DUCKDB_PATH).wal
 
 # --- Apache Spark (docs/spark.md) --------------------------------------------
-# `make run TARGET=spark` builds on an in-process local Spark (Parquet tables
-# under SPARK_WAREHOUSE_DIR, default warehouse/spark/); set SPARK_REMOTE=sc://host:15002
-# to build on a Spark Connect server instead. Installs requirements-spark.txt
-# (dbt-spark, pyspark, the spark_local adapter plugin) and Java 17 when missing.
+# `make spark-install` installs requirements-spark.txt (dbt-spark, pyspark,
+# the spark_local adapter plugin) and Java 17 when missing. `make run
+# TARGET=spark` builds on an in-process local Spark (Parquet tables under
+# SPARK_WAREHOUSE_DIR, default warehouse/spark/; SPARK_REMOTE=sc://host:15002
+# for a Spark Connect server) but stops at the raw files, which Spark does not
+# read yet: build from a table with the var transactions_relation.
+# `make test-spark`: the DuckDB-vs-Spark tests (tests/python/test_spark_build.py
+# builds the whole project on both engines: over 15 minutes on a busy 2-core
+# machine, so not in `make test` yet).
 TARGET ?= duckdb
 SPARK_STAMP := $(VENV)/.installed-spark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -57,12 +57,44 @@
     {%- if not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    delete from {{ relation }} as lines
-    where exists (
-        select 1
-        from {{ raw_files_relation }} as raw_files
-        where raw_files.source_file = lines.source_file and raw_files.loaded_at != lines.loaded_at
-    )
+    {%- set reloaded -%}
+        exists (
+            select 1
+            from {{ raw_files_relation }} as raw_files
+            where raw_files.source_file = lines.source_file and raw_files.loaded_at != lines.loaded_at
+        )
+    {%- endset -%}
+    {{- return(delete_rows_where(relation, 'lines', reloaded)) -}}
+{% endmacro %}
+
+
+{#-
+    delete_rows_where(relation, alias, condition)
+
+    Deletes the rows of `relation` (named `alias` in `condition`) for which
+    `condition` holds. DuckDB: the SQL of a delete. Spark: Parquet tables
+    have no delete, and Spark refuses an overwrite whose query reads the
+    table it overwrites, so the rows to keep are copied to a scratch table
+    and written back (run here, when there is a row to delete); returns no SQL.
+-#}
+{% macro delete_rows_where(relation, alias, condition) %}
+    {{- return(adapter.dispatch('delete_rows_where')(relation, alias, condition)) -}}
+{% endmacro %}
+
+{% macro duckdb__delete_rows_where(relation, alias, condition) %}
+    {{- return('delete from ' ~ relation ~ ' as ' ~ alias ~ ' where ' ~ condition) -}}
+{% endmacro %}
+
+{% macro spark__delete_rows_where(relation, alias, condition) %}
+    {%- set rows_of = ' from ' ~ relation ~ ' as ' ~ alias ~ ' where ' -%}
+    {%- if execute and run_query('select count(*)' ~ rows_of ~ condition).columns[0].values()[0] > 0 -%}
+        {%- set kept = relation.incorporate(path={'identifier': relation.identifier ~ '__rows_kept'}) -%}
+        {%- do run_query('drop table if exists ' ~ kept) -%}
+        {%- do run_query('create table ' ~ kept ~ ' using parquet as select ' ~ alias ~ '.*' ~ rows_of ~ 'not coalesce(' ~ condition ~ ', false)') -%}
+        {%- do run_query('insert overwrite table ' ~ relation ~ ' select * from ' ~ kept) -%}
+        {%- do run_query('drop table ' ~ kept) -%}
+    {%- endif -%}
+    {{- return('') -}}
 {% endmacro %}
 
 
@@ -222,4 +254,45 @@
 
 {% macro spark__strategy_replacing_rows_by_key() %}
     {{- return('insert_overwrite') -}}
+{% endmacro %}
+
+
+{#-
+    relation_read_before_overwrite(relation, columns)
+
+    A subquery with the rows `relation` holds before this model replaces
+    them: how an incremental model reads its own earlier rows (`columns`:
+    name -> type). DuckDB: the relation itself. Spark: its rows read when
+    the model compiles and written out as literals, because Spark refuses
+    an `insert overwrite` (spark__strategy_replacing_rows_by_key) whose
+    query reads the table it overwrites.
+-#}
+{% macro relation_read_before_overwrite(relation, columns) %}
+    {{- return(adapter.dispatch('relation_read_before_overwrite')(relation, columns)) -}}
+{% endmacro %}
+
+{% macro duckdb__relation_read_before_overwrite(relation, columns) %}
+    {{- return('(select ' ~ (columns.keys() | join(', ')) ~ ' from ' ~ relation ~ ')') -}}
+{% endmacro %}
+
+{% macro spark__relation_read_before_overwrite(relation, columns) %}
+    {%- set names = columns.keys() | list -%}
+    {%- set rows = run_query('select ' ~ (names | join(', ')) ~ ' from ' ~ relation).rows if execute else [] -%}
+    {%- set selects = [] -%}
+    {%- for row in rows -%}
+        {%- set fields = [] -%}
+        {%- for name in names -%}
+            {%- set value = row[loop.index0] -%}
+            {%- do fields.append('cast(' ~ ('null' if value is none else sql_string_literal(value)) ~ ' as ' ~ columns[name] ~ ') as ' ~ name) -%}
+        {%- endfor -%}
+        {%- do selects.append('select ' ~ (fields | join(', '))) -%}
+    {%- endfor -%}
+    {%- if not selects -%}
+        {%- set fields = [] -%}
+        {%- for name in names -%}
+            {%- do fields.append('cast(null as ' ~ columns[name] ~ ') as ' ~ name) -%}
+        {%- endfor -%}
+        {%- do selects.append('select ' ~ (fields | join(', ')) ~ ' where false') -%}
+    {%- endif -%}
+    {{- return('(' ~ (selects | join(' union all ')) ~ ')') -}}
 {% endmacro %}

@@ -1,4 +1,9 @@
-"""Moving data between the warehouse and the package, without pandas."""
+"""Moving data between the warehouse and the package, without pandas.
+
+The relations come from a dbt Python model: DuckDB relations on the duckdb
+target, Spark DataFrames on the spark target (pyspark 4 reads and writes
+Arrow directly). Only these functions know the difference.
+"""
 
 from __future__ import annotations
 
@@ -34,15 +39,47 @@ def read_feature_matrix(
     columns = ["customer_id"] + [
         f for f in features if f in available and f != "customer_id"
     ]
+    as_of_date = None
+    if _is_spark(relation):
+        table = relation.select(*columns).orderBy("customer_id").toArrow()
+        if "as_of_date" in available:
+            as_of_date = relation.agg({"as_of_date": "max"}).collect()[0][0]
+        return table, as_of_date
     projection = ", ".join(f'"{c}"' for c in columns)
     table = relation.project(projection).order("customer_id").arrow()
     if isinstance(table, pa.RecordBatchReader):
         table = table.read_all()
-    as_of_date = None
     if "as_of_date" in available:
         row = relation.aggregate("max(as_of_date)").fetchone()
         as_of_date = row[0] if row else None
     return table, as_of_date
+
+
+def _is_spark(relation_or_session) -> bool:
+    """True for a Spark DataFrame or session (the spark target)."""
+    return type(relation_or_session).__module__.startswith("pyspark.")
+
+
+def _rows(relation) -> list[tuple]:
+    """Every row of a small relation (DuckDB relation or Spark DataFrame)."""
+    if _is_spark(relation):
+        return [tuple(row) for row in relation.collect()]
+    return relation.fetchall()
+
+
+def read_settings_json(relation) -> str:
+    """The settings JSON of ``int_segmentation_settings`` (one row, one column)."""
+    [(settings_json,)] = _rows(relation)
+    return settings_json
+
+
+def to_model_output(table: pa.Table, session):
+    """The Python model's return value: the Arrow table itself on DuckDB; on
+    Spark a DataFrame made from it (dbt-spark writes only DataFrames; Arrow
+    keeps the column types, also of columns that are all null)."""
+    if _is_spark(session):
+        return session.createDataFrame(table)
+    return table
 
 
 def empty_registry_table() -> pa.Table:
@@ -75,7 +112,7 @@ def read_retrain_decision(relation) -> RetrainDecision:
     """
     from .errors import SegmentationError
 
-    rows = relation.fetchall()
+    rows = _rows(relation)
     if len(rows) != 1:
         raise SegmentationError(
             f"int_segmentation_retrain_decision holds {len(rows)} rows; it must "
@@ -96,6 +133,8 @@ def read_artifacts(connection, registry) -> pa.Table:
     registered before, and to match segment ids with the model in use);
     which version is in use is decided in SQL, not here.
     """
+    if _is_spark(connection):
+        return connection.table(str(registry)).toArrow()
     table = connection.table(str(registry)).arrow()
     if isinstance(table, pa.RecordBatchReader):
         table = table.read_all()

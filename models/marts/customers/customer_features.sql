@@ -61,10 +61,10 @@ features as (
     select
         customers.customer_id,
         customers.country,
-        {{ dbt.datediff('cast(customers.last_purchase_at as date)', 'as_of.as_of_date', 'day') }} as recency_days,
+        cast({{ dbt.datediff('cast(customers.last_purchase_at as date)', 'as_of.as_of_date', 'day') }} as bigint) as recency_days,
         customers.sale_invoice_count as frequency,
         cast(round(customers.gross_sales_amount - customers.returns_amount, 2) as double) as monetary,
-        {{ dbt.datediff('cast(customers.first_purchase_at as date)', 'as_of.as_of_date', 'day') }} as tenure_days,
+        cast({{ dbt.datediff('cast(customers.first_purchase_at as date)', 'as_of.as_of_date', 'day') }} as bigint) as tenure_days,
         cast(round(customers.gross_sales_amount / customers.sale_invoice_count, 2) as double) as avg_order_value,
         cast(round(customers.items_sold / customers.sale_invoice_count, 2) as double) as items_per_order,
         customers.distinct_products,

@@ -130,24 +130,44 @@ top_products as (
     group by segment_id
 ),
 
+rfm_segment_counts as (
+    select
+        segment_id,
+        rfm_segment,
+        count(*) as customer_count
+    from segmented_customers
+    group by segment_id, rfm_segment
+),
+
 dominant_rfm_segments as (
+    {#- counted apart: Spark does not rank by an aggregate in the qualify
+        of a grouped select -#}
     select
         segment_id,
         rfm_segment as dominant_rfm_segment,
-        count(*) as dominant_rfm_segment_customer_count
+        customer_count as dominant_rfm_segment_customer_count
+    from rfm_segment_counts
+    qualify row_number() over (partition by segment_id order by customer_count desc, rfm_segment asc) = 1
+),
+
+rfm_code_segment_counts as (
+    select
+        segment_id,
+        rfm_code_segment,
+        count(*) as customer_count
     from segmented_customers
-    group by segment_id, rfm_segment
-    qualify row_number() over (partition by segment_id order by count(*) desc, rfm_segment asc) = 1
+    group by segment_id, rfm_code_segment
 ),
 
 dominant_rfm_code_segments as (
+    {#- counted apart: Spark does not rank by an aggregate in the qualify
+        of a grouped select -#}
     select
         segment_id,
         rfm_code_segment as dominant_rfm_code_segment,
-        count(*) as dominant_rfm_code_segment_customer_count
-    from segmented_customers
-    group by segment_id, rfm_code_segment
-    qualify row_number() over (partition by segment_id order by count(*) desc, rfm_code_segment asc) = 1
+        customer_count as dominant_rfm_code_segment_customer_count
+    from rfm_code_segment_counts
+    qualify row_number() over (partition by segment_id order by customer_count desc, rfm_code_segment asc) = 1
 ),
 
 final as (

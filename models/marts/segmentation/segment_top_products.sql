@@ -28,16 +28,25 @@ customer_segments as (
     from {{ ref('customer_segments') }}
 ),
 
-product_descriptions as (
-    {#- a code's description varies a little between lines: take the most
-        common one (ties: alphabetically first) -#}
+description_counts as (
     select
         stock_code,
-        description as product_description
+        description,
+        count(*) as line_count
     from transaction_lines
     where description is not null
     group by stock_code, description
-    qualify row_number() over (partition by stock_code order by count(*) desc, description asc) = 1
+),
+
+product_descriptions as (
+    {#- a code's description varies a little between lines: take the most
+        common one (ties: alphabetically first). Counted apart: Spark does
+        not rank by an aggregate in the qualify of a grouped select -#}
+    select
+        stock_code,
+        description as product_description
+    from description_counts
+    qualify row_number() over (partition by stock_code order by line_count desc, description asc) = 1
 ),
 
 segment_product_sales as (

@@ -32,14 +32,16 @@ def model(dbt, session):
         read_artifacts,
         read_feature_matrix,
         read_retrain_decision,
+        read_settings_json,
         registered_versions,
+        to_model_output,
     )
 
     decision = read_retrain_decision(dbt.ref("int_segmentation_retrain_decision"))
     if not decision.should_fit:
-        return empty_registry_table()
+        return to_model_output(empty_registry_table(), session)
     # every setting, checked and defaulted by the Jinja macros
-    [settings_json] = dbt.ref("int_segmentation_settings").fetchone()
+    settings_json = read_settings_json(dbt.ref("int_segmentation_settings"))
     config = SegmentationConfig.from_dict(json.loads(settings_json))
     table, as_of_date = read_feature_matrix(
         dbt.ref("customer_features"), config.features
@@ -48,13 +50,15 @@ def model(dbt, session):
     in_use = decision.model_version_in_use
     if version == in_use:
         # same data and settings as the model in use: nothing new to record
-        return empty_registry_table()
+        return to_model_output(empty_registry_table(), session)
     registry = read_artifacts(session, dbt.this) if dbt.is_incremental else None
     if registry is not None and version in registered_versions(registry):
         # fitted before on these data and settings (data sets A, B, A):
         # reuse the registered model, and record that it is in use again
         reason = f"{decision.reason}; reuses registered model {version}"
-        return use_table(version, dt.datetime.now(dt.UTC), reason)
+        return to_model_output(
+            use_table(version, dt.datetime.now(dt.UTC), reason), session
+        )
     # the model in use, to keep its segment ids where the segments match
     previous = (
         registry_row_from_artifacts(registry, in_use)
@@ -64,4 +68,6 @@ def model(dbt, session):
     result = fit_segmentation(
         table, config, training_cutoff_date=as_of_date, previous_model=previous
     )
-    return artifact_table(result.artifact_rows, decision.reason)
+    return to_model_output(
+        artifact_table(result.artifact_rows, decision.reason), session
+    )

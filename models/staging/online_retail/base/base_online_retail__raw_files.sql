@@ -70,7 +70,10 @@ earlier_loads as (
         source_file,
         times_loaded,
         first_loaded_at
-    from {{ this }}
+    from {{ relation_read_before_overwrite(this, {
+        'source_file': dbt.type_string(),
+        'times_loaded': 'integer',
+        'first_loaded_at': 'timestamp'}) }} as earlier
 ),
 {%- endif %}
 

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dbt.adapters.spark.connections import SparkConnectionManager, SparkCredentials
 
@@ -18,6 +18,10 @@ class SparkLocalCredentials(SparkCredentials):
     the server's own configuration (pyspark refuses a master and a remote at
     once).
     """
+
+    # folders put on sys.path before a Python model runs (as dbt-duckdb's
+    # module_paths), so a model can import the project's own packages
+    module_paths: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         settings = {

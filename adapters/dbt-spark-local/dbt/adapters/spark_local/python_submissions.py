@@ -1,3 +1,4 @@
+import sys
 from typing import Any
 
 from dbt.adapters.base import PythonJobHelper
@@ -38,6 +39,9 @@ class SessionPythonJobHelper(PythonJobHelper):
     def submit(self, compiled_code: str) -> None:
         # the code dbt-spark compiles refers to the session as the global `spark`
         # and writes the model's table itself (saveAsTable)
+        for path in self.credentials.module_paths:
+            if path not in sys.path:
+                sys.path.insert(0, path)
         namespace = {
             "__name__": f"dbt_python_model_{self.identifier}",
             "spark": spark_session(self.credentials),

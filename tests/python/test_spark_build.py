@@ -1,0 +1,234 @@
+"""The whole project built on a local Spark agrees with the DuckDB build.
+
+One small generated data set (150 customers) is loaded, line by line, into
+a warehouse table on each engine (the same Parquet file of text columns,
+read through the var `transactions_relation`), and `dbt build` runs once on
+DuckDB and once with `--target spark` (adapter type spark_local, an
+in-process local Spark, tables as Parquet under SPARK_WAREHOUSE_DIR). The
+Spark tables are read back from their Parquet files, so no second Spark is
+started. The two builds must agree: the same line accounting (rows read,
+staged and rejected per source and per reject reason), `customer_features`
+equal (numbers within 1e-9), the same fitted model (centroids within 1e-9)
+and so the same segment for every customer; and every dbt test passes on
+Spark (the build's exit status and its run results).
+
+Marked `spark`. Needs pyspark and the spark_local plugin
+(requirements-spark.txt) in the Python running the tests, and Java 17: when
+they are missing the tests fail in CI (CI set) and skip elsewhere.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pipeline import dbt, generate_data, missing, run_command
+from test_transactions_relation import RENAMED, _table_rows
+
+pytestmark = pytest.mark.spark
+
+CUSTOMERS = 150
+SEED = 3
+SCHEMA = "segmentation"
+SEGMENTATION = {
+    "algorithms": ["kmeans"],
+    "k_min": 3,
+    "k_max": 4,
+    "bootstrap_samples": 2,
+}
+TOLERANCE = 1e-9
+# Seconds the Spark build may take: 6-10 minutes on a 2-core machine shared
+# with other builds, over 15 when it is very busy (TEST_SPARK_BUILD_TIMEOUT).
+SPARK_BUILD_TIMEOUT = float(os.environ.get("TEST_SPARK_BUILD_TIMEOUT", "2400"))
+
+# Registers the Parquet file of the input lines as the table raw_input.orders
+# in the Hive metastore the spark target uses (argv: warehouse, parquet folder).
+SPARK_LOADER = """
+import sys
+from pyspark.sql import SparkSession
+warehouse, folder = sys.argv[1], sys.argv[2]
+spark = (
+    SparkSession.builder.enableHiveSupport()
+    .config("spark.sql.warehouse.dir", warehouse)
+    .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}/metastore")
+    .config("spark.ui.enabled", "false")
+    .getOrCreate()
+)
+spark.sql("create schema if not exists raw_input")
+spark.sql(f"create table raw_input.orders using parquet location '{folder}'")
+print(spark.table("raw_input.orders").count())
+spark.stop()
+"""
+
+
+def _require_spark() -> None:
+    for module, what in (
+        ("pyspark", "pyspark (pip install -r requirements-spark.txt)"),
+        (
+            "dbt.adapters.spark_local",
+            "the spark_local adapter plugin (pip install -r requirements-spark.txt)",
+        ),
+    ):
+        if importlib.util.find_spec(module) is None:
+            missing(what)
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        missing("Java 17 for Spark (`java`; Debian: openjdk-17-jre-headless)")
+
+
+class SparkWarehouse:
+    """The Spark build's tables, read from their Parquet files with DuckDB."""
+
+    def __init__(self, warehouse: Path) -> None:
+        self.folder = warehouse / f"{SCHEMA}.db"
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect() as con:
+            for table in sorted(self.folder.iterdir()):
+                if table.is_dir() and any(table.rglob("*.parquet")):
+                    con.execute(
+                        f"create view {table.name} as select * from "
+                        f"read_parquet('{table}/**/*.parquet')"
+                    )
+            return con.sql(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """(DuckDB run, Spark run, Spark tables, rows in the input table)."""
+    _require_spark()
+    folder = tmp_path_factory.mktemp("spark_build")
+    raw = generate_data(folder, customers=CUSTOMERS, seed=SEED)
+    rows = _table_rows(raw)
+    columns = [*RENAMED.values(), "COUNTRY"]
+    lines = folder / "input_lines"
+    lines.mkdir()
+    pq.write_table(
+        pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)}),
+        lines / "part-0.parquet",
+    )
+    variables = {
+        "transactions_relation": "raw_input.orders",
+        "transactions_columns": RENAMED,
+        "segmentation": SEGMENTATION,
+    }
+
+    spark = folder / "spark"
+    warehouse = spark / "warehouse"
+    warehouse.mkdir(parents=True)
+    # the Spark table is registered while DuckDB builds (a Spark start-up)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(
+            run_command,
+            [sys.executable, "-c", SPARK_LOADER, str(warehouse), str(lines)],
+            check=True,
+        )
+        duck = folder / "duckdb"
+        duck.mkdir()
+        with duckdb.connect(str(duck / "warehouse.duckdb")) as con:
+            con.execute("create schema raw_input")
+            con.execute(
+                "create table raw_input.orders as select * from "
+                f"read_parquet('{lines}/*.parquet')"
+            )
+        duck_run = dbt("build", duck, variables)
+        loaded = loading.result()
+    assert duck_run.returncode == 0, duck_run.output[-5000:]
+    assert loaded.stdout.split()[-1] == str(len(rows))
+    spark_run = dbt(
+        "build",
+        spark,
+        variables,
+        args=["--target", "spark"],
+        env={"SPARK_WAREHOUSE_DIR": str(warehouse)},
+        timeout=SPARK_BUILD_TIMEOUT,
+    )
+    assert spark_run.returncode == 0, spark_run.output[-8000:]
+    results = json.loads((spark / "target" / "run_results.json").read_text())
+    return duck_run, spark_run, SparkWarehouse(warehouse), len(rows), results
+
+
+def test_every_dbt_test_passes_on_spark(builds):
+    _, _, _, _, results = builds
+    statuses = {}
+    for result in results["results"]:
+        kind = result["unique_id"].split(".")[0]
+        statuses.setdefault(kind, []).append(result["status"])
+    assert len(statuses["test"]) > 100
+    assert set(statuses["test"]) == {"pass"}
+    assert set(statuses["model"]) == {"success"}
+    assert "unit_test" in statuses and set(statuses["unit_test"]) == {"pass"}
+
+
+def test_the_same_line_accounting(builds):
+    duck_run, _, spark, table_rows, _ = builds
+    loads = (
+        "select source_file, lines_read, lines_staged, lines_rejected"
+        " from source_file_loads order by source_file"
+    )
+    on_duckdb = duck_run.query(loads)
+    assert [row[1] for row in on_duckdb] == [table_rows]
+    assert on_duckdb[0][2] + on_duckdb[0][3] == table_rows
+    assert spark.query(loads) == on_duckdb
+    reasons = (
+        "select source_file, coalesce(reject_reason, 'staged'), count(*)"
+        " from base_online_retail__lines_read group by all order by all"
+    )
+    on_duckdb = duck_run.query(reasons)
+    assert {reason for _, reason, _ in on_duckdb} >= {"staged", "duplicate_line"}
+    assert spark.query(reasons) == on_duckdb
+
+
+def _assert_rows_close(left: list[tuple], right: list[tuple]) -> None:
+    assert len(left) == len(right)
+    for row_left, row_right in zip(left, right, strict=True):
+        assert len(row_left) == len(row_right)
+        for a, b in zip(row_left, row_right, strict=True):
+            if isinstance(a, float) or isinstance(b, float):
+                assert a is not None and b is not None, (row_left, row_right)
+                assert math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE), (
+                    row_left,
+                    row_right,
+                )
+            else:
+                assert a == b, (row_left, row_right)
+
+
+def test_customer_features_equal(builds):
+    duck_run, _, spark, _, _ = builds
+    columns = [
+        name
+        for (name,) in duck_run.query(
+            "select column_name from information_schema.columns"
+            " where table_name = 'customer_features' order by ordinal_position"
+        )
+    ]
+    query = f"select {', '.join(columns)} from customer_features order by customer_id"
+    on_duckdb = duck_run.query(query)
+    assert len(on_duckdb) == CUSTOMERS
+    _assert_rows_close(spark.query(query), on_duckdb)
+
+
+def test_the_same_fitted_model_and_segments(builds):
+    duck_run, _, spark, _, _ = builds
+    centroids = (
+        "select segment_id, feature, centroid_scaled, centroid_original"
+        " from int_segmentation_model_centroids order by all"
+    )
+    on_duckdb = duck_run.query(centroids)
+    assert len(on_duckdb) >= 3
+    _assert_rows_close(spark.query(centroids), on_duckdb)
+    segments = "select customer_id, segment_id from customer_segments order by 1"
+    on_duckdb = duck_run.query(segments)
+    assert len(on_duckdb) == CUSTOMERS
+    assert len({segment for _, segment in on_duckdb}) >= 3
+    assert spark.query(segments) == on_duckdb
