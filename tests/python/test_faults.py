@@ -2,16 +2,16 @@
 by another process, and the same result whatever the thread counts.
 
 The kills land where they hurt: in the Python model, between the raw load's
-insert and its commit, and in the publication's renames. The last two are
+insert and its commit, and in the publication's renames. Each point is
 reached with tests/python/fault_injection/sitecustomize.py, which pauses the
-real `dbt build` process at that point (it hangs there until the test kills
-it, or resumes it).
+real `dbt build` process there (it hangs until the test kills it, or resumes
+it), so no kill depends on how long a step happens to take.
 
 The tests of the module's `folder` share one project folder (warehouse, BI
 publication and dbt vars constant, so dbt's partial parsing keeps the builds
-short). Its clustering settings are heavy enough (and `segmentation_mode:
-retrain`) that the Python model runs for a few seconds, long enough to be
-killed in the middle.
+short). These tests are about faults, not clustering or data quality: the
+settings are light and the builds leave out the dbt data tests (the shared
+builds run them).
 """
 
 from __future__ import annotations
@@ -39,13 +39,6 @@ from pipeline import (
 )
 from test_bad_input import csv_text, publication_state, sale_rows
 
-SEGMENTATION = {
-    "algorithms": ["kmeans", "agglomerative"],
-    "k_min": 2,
-    "k_max": 6,
-    "bootstrap_samples": 25,
-    "sample_size": 50,
-}
 LIGHT_SEGMENTATION = {
     "algorithms": ["kmeans"],
     "k_min": 2,
@@ -92,6 +85,7 @@ class Folder:
             "build",
             work or self.work,
             self.variables,
+            args=NO_TESTS,
             env={**self.env, "DUCKDB_PATH": str(self.warehouse), **(env or {})},
         )
 
@@ -112,7 +106,7 @@ class Folder:
             )
         with output.open("w") as sink:
             return subprocess.Popen(
-                dbt_command("build", work, self.variables),
+                dbt_command("build", work, self.variables, NO_TESTS),
                 cwd=PROJECT_ROOT,
                 env=env,
                 stdout=sink,
@@ -219,7 +213,7 @@ def _parquet_publication(database: Path) -> str:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
-    folder = Folder(tmp_path_factory.mktemp("faults"), SEGMENTATION)
+    folder = Folder(tmp_path_factory.mktemp("faults"), LIGHT_SEGMENTATION)
     first = folder.build()
     assert first.returncode == 0, tail(first.output)
     assert publication_state(folder.published) is not None, "nothing was published"
@@ -231,14 +225,17 @@ def test_a_build_killed_in_the_python_model_leaves_the_publication_and_rebuilds(
 ):
     last_good = publication_state(folder.published)
     output = folder.root / "killed.out"
-    process = folder.start_build(output)
+    marker = folder.root / "paused-in-python-model"
+    process = folder.start_build(
+        output, faults={"FAULT_MARKER": str(marker), "FAULT_PAUSE_IN_PYTHON_MODEL": "1"}
+    )
     background.append(process)
-    _wait_for(process, output, PYTHON_MODEL_STARTED)
-    time.sleep(0.3)
+    _wait_for(process, marker, "in the Python model")
     during = publication_state(folder.published)
     kill_group(process)
     seen = output.read_text()
     # killed while the Python model ran, not after
+    assert PYTHON_MODEL_STARTED in seen, tail(seen)
     assert seen.count(PYTHON_MODEL_DONE) == 1, tail(seen)
     assert process.returncode == -signal.SIGKILL
     assert during == last_good

@@ -1,25 +1,28 @@
 """The model registry across rebuilds on alternating data, and the fitted
 model kept as flat tables.
 
-One warehouse, four `dbt build --full-refresh` runs on two small generated
-data sets, A, B, A, B: the third and fourth fit models already registered,
-which must be reused (and recorded as used again), never appended twice.
-Then drift is forced on the frozen model to see the health warning fire.
+One warehouse, three `dbt build --full-refresh` runs on two small generated
+data sets, A, B, A: the third fits a model already registered, which must be
+reused (and recorded as used again), never appended twice. Then drift is
+forced on the frozen model (A's, scoring B) to see the health warning fire.
+
+The registry bookkeeping does not depend on clustering quality, so the builds
+use the light settings of the small shared build, and the three fitting
+builds leave out the dbt data tests (the shared builds run them all); the two
+scoring builds run every test, since the health test's verdict is asserted.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 
 import pytest
+from conftest import SMALL_SEGMENTATION
 from pipeline import dbt, generate_data
+from test_bad_input import assert_clear_stop
 
-FAST_SEGMENTATION = {
-    "algorithms": ["kmeans", "agglomerative"],
-    "k_min": 3,
-    "k_max": 5,
-    "bootstrap_samples": 3,
-}
+NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 HEALTH_TEST = "assert_model_does_not_need_retraining"
 
 
@@ -27,58 +30,122 @@ HEALTH_TEST = "assert_model_does_not_need_retraining"
 def alternating(tmp_path_factory):
     base = tmp_path_factory.mktemp("alternating")
     raws = {
-        "A": generate_data(base / "a", customers=500, seed=3),
-        "B": generate_data(base / "b", customers=700, seed=9),
+        "A": generate_data(base / "a", customers=300, seed=3),
+        "B": generate_data(base / "b", customers=400, seed=9),
     }
     # one raw folder whose files are swapped, so that raw_transactions (and
     # with it dbt's vars) stays the same and dbt's partial parsing holds
     delivered = base / "delivered"
+    delivered_now = [""]
     work = base / "run"
 
-    def build(data: str, mode: str = "retrain", monitoring: dict | None = None):
-        shutil.rmtree(delivered, ignore_errors=True)
-        shutil.copytree(raws[data], delivered)
+    def build(
+        data: str,
+        mode: str = "retrain",
+        monitoring: dict | None = None,
+        args: tuple[str, ...] = ("--full-refresh",),
+    ):
+        if data != delivered_now[0]:
+            shutil.rmtree(delivered, ignore_errors=True)
+            shutil.copytree(raws[data], delivered)
+            delivered_now[0] = data
         variables = {
             "raw_transactions": f"{delivered}/*.csv.gz",
-            "segmentation": FAST_SEGMENTATION,
+            "segmentation": SMALL_SEGMENTATION,
             "segmentation_mode": mode,
             **({"monitoring": monitoring} if monitoring else {}),
         }
-        return dbt("build", work, variables, args=["--full-refresh"])
+        return dbt("build", work, variables, args=list(args))
 
     runs = {}
-    for step, data in enumerate("ABAB", start=1):
-        run = build(data)
+    # `score` on a warehouse that has no model yet stops the build: the
+    # decision model raises when it compiles, before any of its SQL runs,
+    # so the build selects it alone (a whole build stops at the same node)
+    runs["score_first"] = build(
+        "A", "score", args=("--select", "int_segmentation_retrain_decision")
+    )
+    for step, data in enumerate("ABA", start=1):
+        run = build(data, args=("--full-refresh", *NO_TESTS))
         runs[step] = run
+        runs[f"segments_{step}"] = segments(run)
+        runs[f"migrations_{step}"] = migrations(run)
         runs[f"in_use_{step}"] = run.query(
             "select model_version from int_segmentation_model_in_use"
         )[0][0]
         runs[f"scored_with_{step}"] = run.query(
             "select distinct model_version from customer_segments"
         )
-    # the model in use is B's; scoring A with it drifts. Thresholds under
+    # the model in use is A's; scoring B with it drifts. Thresholds under
     # any drift must make the verdict `retrain` and the health test warn,
-    # thresholds above any drift must not.
+    # thresholds above any drift must not (the second build, on the same
+    # files, loads nothing new: no --full-refresh).
     # (values json.dumps writes without an exponent: dbt reads --vars as
     # YAML, where 1e-09 is a string)
     runs["forced"] = build(
-        "A",
+        "B",
         "score",
         {"psi_watch": 0.0001, "psi_retrain": 0.0002, "max_model_age_days": 1},
     )
     runs["forced_verdict"] = runs["forced"].query(
         "select verdict from model_health order by run_started_at desc limit 1"
     )
+    runs["segments_forced"] = segments(runs["forced"])
+    runs["migrations_forced"] = migrations(runs["forced"])
+    runs["drift_forced"] = runs["forced"].query(
+        "select segment_id, training_share, current_share, share_change, model_version "
+        "from segment_drift"
+    )
     runs["relaxed"] = build(
-        "A",
+        "B",
         "score",
         {"psi_watch": 1e6, "psi_retrain": 2e6, "max_model_age_days": 100000},
+        args=(),
     )
     return runs
 
 
+def segments(run) -> dict[str, int]:
+    """customer_id -> segment_id of a build's customer_segments."""
+    return dict(run.query("select customer_id, segment_id from customer_segments"))
+
+
+def migrations(run) -> dict[tuple[str, str], int]:
+    """(from_segment, to_segment) -> customer_count of segment_migrations."""
+    return {
+        (source, target): count
+        for source, target, count in run.query(
+            "select from_segment, to_segment, customer_count from segment_migrations"
+        )
+    }
+
+
+def expected_migrations(
+    before: dict[str, int], after: dict[str, int]
+) -> dict[tuple[str, str], int]:
+    """The moves between two builds' segments, counted here customer by
+    customer: 'new' for a customer only after, 'departed' only before."""
+    moves = Counter(
+        (
+            str(before[customer]) if customer in before else "new",
+            str(after[customer]) if customer in after else "departed",
+        )
+        for customer in before.keys() | after.keys()
+    )
+    return dict(moves)
+
+
+def test_score_mode_without_a_model_stops_with_what_to_do(alternating):
+    run = alternating["score_first"]
+    assert_clear_stop(
+        run,
+        "segmentation_mode is 'score' but no model is registered yet",
+        "segmentation_mode: retrain",
+    )
+    assert "OK created python incremental model" not in run.output
+
+
 def test_alternating_full_refresh_builds_all_pass(alternating):
-    for step in (1, 2, 3, 4):
+    for step in (1, 2, 3):
         run = alternating[step]
         assert run.returncode == 0, run.output[-5000:]
         assert "Completed successfully" in run.output
@@ -87,12 +154,12 @@ def test_alternating_full_refresh_builds_all_pass(alternating):
 def test_a_registered_version_is_reused_not_appended(alternating):
     a, b = alternating["in_use_1"], alternating["in_use_2"]
     assert a != b
-    assert (alternating["in_use_3"], alternating["in_use_4"]) == (a, b)
-    last = alternating[4]
+    assert alternating["in_use_3"] == a
+    last = alternating[3]
     rows = last.query(
         "select model_version, times_put_in_use from segmentation_models order by 1"
     )
-    assert rows == sorted([(a, 2), (b, 2)])
+    assert rows == sorted([(a, 2), (b, 1)])
     (fits,) = last.query(
         "select count(*) from segmentation_model_artifacts where artifact = 'model'"
     )[0]
@@ -104,19 +171,53 @@ def test_a_registered_version_is_reused_not_appended(alternating):
             "where artifact = 'use' order by recorded_at"
         )
     ]
-    assert len(reasons) == 4
-    assert [("reuses registered model" in r) for r in reasons] == [
-        False,
-        False,
-        True,
-        True,
-    ]
+    assert len(reasons) == 3
+    assert [("reuses registered model" in r) for r in reasons] == [False, False, True]
 
 
 def test_every_step_scores_with_the_model_in_use(alternating):
-    for step in (1, 2, 3, 4):
+    for step in (1, 2, 3):
         versions = alternating[f"scored_with_{step}"]
         assert versions == [(alternating[f"in_use_{step}"],)]
+
+
+def test_migrations_are_the_moves_between_the_two_builds(alternating):
+    """After a re-fit (step 2, B's model on B) and after a scoring with the
+    frozen model (A's model on B, after step 3 on A): the migration matrix
+    equals the moves counted from the two builds' customer_segments, so its
+    counts sum to the customers of both builds."""
+    pairs = [(1, 2), (2, 3), (3, "forced")]
+    for before, after in pairs:
+        got = alternating[f"migrations_{after}"]
+        expected = expected_migrations(
+            alternating[f"segments_{before}"], alternating[f"segments_{after}"]
+        )
+        assert got == expected, (before, after)
+        current = alternating[f"segments_{after}"]
+        assert sum(n for (_, to), n in got.items() if to != "departed") == len(current)
+    # the data changed between the builds: customers came, left and moved
+    moves = alternating["migrations_2"]
+    assert any(source == "new" for source, _ in moves)
+    assert any(target == "departed" for _, target in moves)
+
+
+def test_segment_drift_compares_training_and_current_shares(alternating):
+    """Scoring B with A's frozen model: each segment's training share is its
+    share of A's customers when A's model was fitted (step 1, 300 customers,
+    fewer than sample_size, so all trained), the current share its share of
+    B's customers now, both counted here from customer_segments."""
+    drift = alternating["drift_forced"]
+    assert {version for *_, version in drift} == {alternating["in_use_1"]}
+    trained, scored = alternating["segments_1"], alternating["segments_forced"]
+    training = Counter(trained.values())
+    current = Counter(scored.values())
+    assert {row[0] for row in drift} == set(training) | set(current)
+    for segment, training_share, current_share, change, _ in drift:
+        assert training_share == pytest.approx(training[segment] / len(trained))
+        assert current_share == pytest.approx(current[segment] / len(scored))
+        assert change == pytest.approx(current_share - training_share)
+    # B's customers fall in the segments in other proportions than A's
+    assert max(abs(row[3]) for row in drift) > 0
 
 
 def test_no_model_has_a_nested_column(alternating):

@@ -1,11 +1,14 @@
-"""`dbt build` on the real UCI Online Retail data in ../shared/data."""
+"""`dbt build` on the real UCI Online Retail data in ../shared/data.
+
+The build is the session's shared `real_build` (conftest.py: default
+settings, every dbt test), the one real-data build of the suite."""
 
 from __future__ import annotations
 
 import glob
 
 import pytest
-from pipeline import REAL_DATA_GLOB, dbt
+from pipeline import REAL_DATA_GLOB
 
 pytestmark = [
     pytest.mark.real_data,
@@ -16,17 +19,6 @@ pytestmark = [
 ]
 
 REAL_LINES = 541_909
-
-
-@pytest.fixture(scope="module")
-def real_build(tmp_path_factory):
-    run = dbt(
-        "build",
-        tmp_path_factory.mktemp("real"),
-        {"raw_transactions": str(REAL_DATA_GLOB)},
-    )
-    assert run.returncode == 0, run.output[-5000:]
-    return run
 
 
 def test_every_real_line_is_accounted_for(real_build):

@@ -11,6 +11,11 @@ FAULT_PAUSE_AFTER_INSERT_INTO=<table name>
     after dbt-duckdb ran an ``insert into`` that table, the next statement
     of the same dbt thread (the model's post-hook or its commit) writes
     FAULT_MARKER and sleeps first: the rows are written, not committed.
+FAULT_PAUSE_IN_PYTHON_MODEL=1
+    ``segmentation.warehouse.read_retrain_decision``, the first thing the
+    Python model segmentation_model_artifacts calls, writes FAULT_MARKER
+    and sleeps first: the process is inside the Python model (whether the
+    model then fits, reuses a registered model or records nothing).
 
 The test waits for the marker, looks at the warehouse and the publication
 while the process hangs there, and kills it; or, with FAULT_RESUME=<path>,
@@ -30,8 +35,10 @@ import time
 MARKER = os.environ.get("FAULT_MARKER")
 RENAME_TO = os.environ.get("FAULT_PAUSE_BEFORE_RENAME_TO")
 INSERT_INTO = os.environ.get("FAULT_PAUSE_AFTER_INSERT_INTO")
+IN_PYTHON_MODEL = os.environ.get("FAULT_PAUSE_IN_PYTHON_MODEL")
 RESUME = os.environ.get("FAULT_RESUME")
 CURSOR_MODULE = "dbt.adapters.duckdb.environments.local"
+MODEL_READER_MODULE = "segmentation.warehouse"
 
 
 def _pause(where: str) -> None:
@@ -72,11 +79,25 @@ def _patch_cursor(module) -> None:
     wrapper.execute = execute
 
 
+def _patch_model_reader(module) -> None:
+    original = module.read_retrain_decision
+
+    def read_retrain_decision(*args, **kwargs):
+        _pause("in the Python model, at read_retrain_decision")
+        return original(*args, **kwargs)
+
+    module.read_retrain_decision = read_retrain_decision
+
+
 class _PatchOnImport(importlib.abc.MetaPathFinder):
-    """Patch dbt-duckdb's cursor wrapper right after its module is loaded."""
+    """Patch a module right after it is loaded (`patch(module)`)."""
+
+    def __init__(self, name: str, patch) -> None:
+        self.name = name
+        self.patch = patch
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != CURSOR_MODULE:
+        if fullname != self.name:
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(fullname)
@@ -84,7 +105,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
         def exec_module(module):
             loader_exec(module)
-            _patch_cursor(module)
+            self.patch(module)
 
         spec.loader.exec_module = exec_module
         return spec
@@ -93,4 +114,6 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 if MARKER and RENAME_TO:
     _pause_renames()
 if MARKER and INSERT_INTO:
-    sys.meta_path.insert(0, _PatchOnImport())
+    sys.meta_path.insert(0, _PatchOnImport(CURSOR_MODULE, _patch_cursor))
+if MARKER and IN_PYTHON_MODEL:
+    sys.meta_path.insert(0, _PatchOnImport(MODEL_READER_MODULE, _patch_model_reader))
