@@ -1,10 +1,11 @@
 """The model registry across rebuilds on alternating data, and the fitted
 model kept as flat tables.
 
-One warehouse, three `dbt build --full-refresh` runs on two small generated
-data sets, A, B, A: the third fits a model already registered, which must be
+One warehouse, `dbt build --full-refresh` runs on two small generated data
+sets, A, B, A: the third fits a model already registered, which must be
 reused (and recorded as used again), never appended twice. Then drift is
-forced on the frozen model (A's, scoring B) to see the health warning fire.
+forced on the frozen model (A's, scoring B) to see the health warning fire,
+and a fourth full-refresh fit on B must reuse B's model in its turn.
 
 The registry bookkeeping does not depend on clustering quality, so the builds
 use the light settings of the small shared build, and the three fitting
@@ -101,6 +102,14 @@ def alternating(tmp_path_factory):
         {"psi_watch": 1e6, "psi_retrain": 2e6, "max_model_age_days": 100000},
         args=(),
     )
+    # A, B, A, B: the fourth fit is B's again, already registered
+    runs[4] = build("B", args=("--full-refresh", *NO_TESTS))
+    runs["in_use_4"] = runs[4].query(
+        "select model_version from int_segmentation_model_in_use"
+    )[0][0]
+    runs["scored_with_4"] = runs[4].query(
+        "select distinct model_version from customer_segments"
+    )
     return runs
 
 
@@ -145,7 +154,7 @@ def test_score_mode_without_a_model_stops_with_what_to_do(alternating):
 
 
 def test_alternating_full_refresh_builds_all_pass(alternating):
-    for step in (1, 2, 3):
+    for step in (1, 2, 3, 4):
         run = alternating[step]
         assert run.returncode == 0, run.output[-5000:]
         assert "Completed successfully" in run.output
@@ -155,11 +164,12 @@ def test_a_registered_version_is_reused_not_appended(alternating):
     a, b = alternating["in_use_1"], alternating["in_use_2"]
     assert a != b
     assert alternating["in_use_3"] == a
-    last = alternating[3]
+    assert alternating["in_use_4"] == b
+    last = alternating[4]
     rows = last.query(
         "select model_version, times_put_in_use from segmentation_models order by 1"
     )
-    assert rows == sorted([(a, 2), (b, 1)])
+    assert rows == sorted([(a, 2), (b, 2)])
     (fits,) = last.query(
         "select count(*) from segmentation_model_artifacts where artifact = 'model'"
     )[0]
@@ -171,12 +181,17 @@ def test_a_registered_version_is_reused_not_appended(alternating):
             "where artifact = 'use' order by recorded_at"
         )
     ]
-    assert len(reasons) == 3
-    assert [("reuses registered model" in r) for r in reasons] == [False, False, True]
+    assert len(reasons) == 4
+    assert [("reuses registered model" in r) for r in reasons] == [
+        False,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_every_step_scores_with_the_model_in_use(alternating):
-    for step in (1, 2, 3):
+    for step in (1, 2, 3, 4):
         versions = alternating[f"scored_with_{step}"]
         assert versions == [(alternating[f"in_use_{step}"],)]
 
