@@ -20,6 +20,19 @@
     Returns no SQL: the work is done while the hook renders.
 -#}
 {% macro publish_for_bi(results) %}
+    {{- return(adapter.dispatch('publish_for_bi')(results)) -}}
+{% endmacro %}
+
+{#- The publication is a DuckDB file and Parquet files beside it: on another
+    engine BI tools read the segment tables where dbt built them. -#}
+{% macro default__publish_for_bi(results) %}
+    {%- if execute and invocation_args_dict.get('which') == 'build' -%}
+        {{ log('BI publication: DuckDB only; on target type ' ~ target.type ~ ' BI tools read the tagged `bi` tables in the warehouse', info=true) }}
+    {%- endif -%}
+    {{- return('') -}}
+{% endmacro %}
+
+{% macro duckdb__publish_for_bi(results) %}
     {%- if not execute or invocation_args_dict.get('which') != 'build' -%}
         {{ return('') }}
     {%- endif -%}
