@@ -40,6 +40,18 @@ OUTPUT_TAIL = 5000
 COMMAND_LOG = os.environ.get("TEST_COMMAND_LOG")
 
 
+def select_with_ancestors(*models: str) -> list[str]:
+    """dbt build arguments that build `models` and their ancestors, with the
+    tests whose every parent is built (cautious: a test on an unbuilt model
+    would fail)."""
+    return [
+        "--select",
+        *(f"+{model}" for model in models),
+        "--indirect-selection",
+        "cautious",
+    ]
+
+
 def in_ci() -> bool:
     """True when the environment variable CI is set (CI=true on CI runners)."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")

@@ -14,7 +14,7 @@ import gzip
 import shutil
 
 import pytest
-from pipeline import dbt, generate_data
+from pipeline import dbt, generate_data, select_with_ancestors
 
 LINES = (
     "select source_file, source_line_number, reject_reason, invoice_no, quantity "
@@ -27,15 +27,7 @@ LOADS = (
     "is_empty, first_line_number, last_line_number, read_by, file_fingerprint "
     "from source_file_loads order by source_file"
 )
-# the raw load, its accounting and the features; tests whose every parent is
-# built (cautious), as a test on an unbuilt model would fail
-SELECTED = [
-    "--select",
-    "+source_file_loads",
-    "+customer_features",
-    "--indirect-selection",
-    "cautious",
-]
+SELECTED = select_with_ancestors("source_file_loads", "customer_features")
 LOAD_TIMES = (
     "select source_file, times_loaded, first_loaded_at, loaded_at "
     "from source_file_loads order by source_file"

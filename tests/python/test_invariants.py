@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from pipeline import dbt, tail
+from pipeline import dbt, select_with_ancestors, tail
 from test_bad_input import csv_text
 
 # The codes of seeds/non_product_stock_codes.csv the generator uses.
@@ -59,16 +59,10 @@ SEGMENTATION = {
     "sample_size": 50,
 }
 
-# the models assert_invariants reads and their ancestors; the tests whose
-# every parent is built (cautious: a test on an unbuilt model would fail)
-SELECTED = [
-    "--select",
-    "+source_file_loads",
-    "+customer_segments",
-    "+segment_profiles",
-    "--indirect-selection",
-    "cautious",
-]
+# the models assert_invariants reads, their ancestors and their tests
+SELECTED = select_with_ancestors(
+    "source_file_loads", "customer_segments", "segment_profiles"
+)
 
 
 # independent sets in one build; set i has customers 17001 + 10 i .. + 5 and

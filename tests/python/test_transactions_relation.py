@@ -22,7 +22,7 @@ import gzip
 
 import duckdb
 import pytest
-from pipeline import dbt
+from pipeline import dbt, select_with_ancestors
 
 # the Online Retail name -> the table's column name
 RENAMED = {
@@ -37,15 +37,7 @@ RENAMED = {
 }
 # reasons a line of a file can have and a row of a table cannot
 FILE_ONLY_REASONS = ("blank_line", "malformed_quoting", "wrong_field_count")
-# the models the checks read and their ancestors; the tests whose every
-# parent is built (cautious: a test on an unbuilt model would fail)
-SELECTED = [
-    "--select",
-    "+source_file_loads",
-    "+customer_features",
-    "--indirect-selection",
-    "cautious",
-]
+SELECTED = select_with_ancestors("source_file_loads", "customer_features")
 STAGED_FIELDS = (
     "invoice_no, stock_code, description, quantity, unit_price, invoiced_at,"
     " customer_id, country"
