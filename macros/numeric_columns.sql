@@ -23,3 +23,24 @@
     {%- endfor -%}
     {{ return(names) }}
 {% endmacro %}
+
+{#-
+    feature_values_long(relation, feature_names)
+
+    The features of `relation` in long form, one row per customer and
+    feature: customer_id, feature (the column name), feature_value (as a
+    double, null kept). The one unpivot of the feature matrix, shared by the
+    SQL scoring (score_customers) and the drift measure (feature_psi).
+-#}
+{% macro feature_values_long(relation, feature_names) %}
+    {%- for feature in feature_names %}
+        select
+            customer_id,
+            '{{ feature }}' as feature,
+            cast({{ feature }} as double) as feature_value
+        from {{ relation }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+{% endmacro %}

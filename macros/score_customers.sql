@@ -27,16 +27,7 @@
     with
 
     feature_values as (
-        {%- for feature in feature_names %}
-            select
-                customer_id,
-                '{{ feature }}' as feature,
-                cast({{ feature }} as double) as feature_value
-            from {{ features_relation }}
-            {%- if not loop.last %}
-                union all
-            {%- endif %}
-        {%- endfor %}
+        {{- feature_values_long(features_relation, feature_names) }}
     ),
 
     clipped_values as (

@@ -53,16 +53,7 @@
     ),
 
     psi_current_values as (
-        {%- for feature in numeric_columns('customer_features') %}
-            select
-                customer_id,
-                '{{ feature }}' as feature,
-                cast({{ feature }} as double) as feature_value
-            from {{ customer_features }}
-            {%- if not loop.last %}
-                union all
-            {%- endif %}
-        {%- endfor %}
+        {{- feature_values_long(customer_features, numeric_columns('customer_features')) }}
     ),
 
     psi_imputed as (
