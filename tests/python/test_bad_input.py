@@ -6,6 +6,9 @@ BI publication, same dbt vars, so dbt's partial parsing keeps each build
 short): the first build holds every case that is quarantined and goes on;
 each later build swaps the raw files for one case that must stop, and checks
 the message and that the publication is the one the last good build made.
+A build that must stop leaves out the seeds, their tests and the unit tests
+(STOP), which run before any input is read; the builds of another format or
+dialect build up to customer_features (FEATURES), not the clustering.
 docs/troubleshooting.md lists what the user sees for each case.
 """
 
@@ -24,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from datagen.output import COLUMNS
-from pipeline import DbtRun, dbt
+from pipeline import DbtRun, dbt, select_with_ancestors
 
 #: The Online Retail header, in file order (the generator's own).
 HEADER = list(COLUMNS)
@@ -38,6 +41,22 @@ SMALL_SEGMENTATION = {
 }
 # Lower than the defaults (100000), so that BAD_LINES show the vars apply.
 MAX_ABS = {"max_abs_quantity": 5000, "max_abs_unit_price": 5000}
+# A build that must stop leaves out what runs before the stop and does not
+# read the input: the seeds (loaded by the module's first build), their
+# tests, the unit tests and the time spine. The node that stops, and the
+# on-run-end publication hook that must keep the last publication, run.
+STOP = [
+    "--exclude",
+    "resource_type:seed",
+    "resource_type:unit_test",
+    "metricflow_time_spine",
+]
+# The builds that read another format or dialect check the staged lines,
+# the rejects and the customer features: they build those and what they are
+# made from (with the data tests on them); the clustering is not their point.
+FEATURES = select_with_ancestors("customer_features", "transaction_rejects")
+# what the publication hook logs when a node of the build failed
+KEPT = "BI publication: not published, the last one is kept; failed:"
 DATE_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -135,7 +154,10 @@ class Project:
         }
 
     def build(
-        self, files: dict[str, str | bytes], variables: dict | None = None
+        self,
+        files: dict[str, str | bytes],
+        variables: dict | None = None,
+        args: list[str] | None = None,
     ) -> DbtRun:
         shutil.rmtree(self.raw, ignore_errors=True)
         self.raw.mkdir(parents=True)
@@ -149,7 +171,7 @@ class Project:
             "build",
             self.root / "work",
             {**self.variables, **(variables or {})},
-            args=["--full-refresh"],
+            args=["--full-refresh", *(args or [])],
             env={"BI_DUCKDB_PATH": str(self.published)},
         )
 
@@ -566,8 +588,8 @@ def test_bad_input_stops_with_a_clear_message_and_keeps_the_publication(
 ):
     files, phrases = STOPS[case]
     before = project.publication()
-    run = project.build(files)
-    assert_clear_stop(run, *phrases, "the last publication stays as it is")
+    run = project.build(files, args=STOP)
+    assert_clear_stop(run, *phrases, "the last publication stays as it is", KEPT)
     assert project.publication() == before
 
 
@@ -603,7 +625,9 @@ def test_parquet_with_other_column_types_is_read(project, quarantine_build, tmp_
         name: (tmp_path / name).read_bytes()
         for name in ["typed.parquet", "zoned.parquet", "text.parquet"]
     }
-    run = project.build(files, {"raw_transactions": f"{project.raw}/*.parquet"})
+    run = project.build(
+        files, {"raw_transactions": f"{project.raw}/*.parquet"}, args=FEATURES
+    )
     assert run.returncode == 0, run.output[-5000:]
     staged, customers, guests, rejected = run.query(
         "select count(*), count(distinct customer_id), count(*) - count(customer_id), "
@@ -629,8 +653,9 @@ def test_parquet_with_other_column_types_is_read(project, quarantine_build, tmp_
     run = project.build(
         {"narrow.parquet": (tmp_path / "narrow.parquet").read_bytes()},
         {"raw_transactions": f"{project.raw}/*.parquet"},
+        args=STOP,
     )
-    assert_clear_stop(run, "narrow.parquet lacks", "re-export the files")
+    assert_clear_stop(run, "narrow.parquet lacks", "re-export the files", KEPT)
     assert project.publication() == before
 
 
@@ -663,6 +688,7 @@ def latin1_semicolon_build(project, quarantine_build) -> tuple[DbtRun, list]:
             "raw_csv_delimiter": ";",
             "as_of_date": AS_OF.date().isoformat(),
         },
+        args=FEATURES,
     )
     assert run.returncode == 0, run.output[-5000:]
     return run, rows

@@ -9,7 +9,8 @@ it), so no kill depends on how long a step happens to take.
 
 The tests of the module's `folder` share one project folder (warehouse, BI
 publication and dbt vars constant, so dbt's partial parsing keeps the builds
-short). These tests are about faults, not clustering or data quality: the
+short; the second of two concurrent builds starts from the folder's parsed
+project). The kill in the raw load runs last there, as it adds a raw file. These tests are about faults, not clustering or data quality: the
 settings are light and the builds leave out the dbt data tests (the shared
 builds run them).
 """
@@ -20,6 +21,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -35,6 +37,7 @@ from pipeline import (
     dbt_command,
     dbt_environment,
     kill_group,
+    select_with_ancestors,
     tail,
 )
 from test_bad_input import csv_text, publication_state, sale_rows
@@ -285,6 +288,13 @@ def test_a_second_build_at_once_waits_for_the_first(folder, background):
 
     second_work = folder.root / "second"
     second_output = folder.root / "second.out"
+    # the project as the folder's builds parsed it (same vars and profile),
+    # so that the second build partial-parses; only that file, so that its
+    # target folder holds no run_results.json until it has run
+    (second_work / "target").mkdir(parents=True)
+    shutil.copy(
+        folder.work / "target" / "partial_parse.msgpack", second_work / "target"
+    )
     second = folder.start_build(second_output, work=second_work)
     background.append(second)
     # the second build reached its first connection to the warehouse ...
@@ -397,15 +407,15 @@ def test_a_build_killed_in_the_publication_rename_leaves_a_readable_publication(
 
 
 def test_a_build_killed_in_the_raw_load_loads_the_new_file_once_next_time(
-    tmp_path, background
+    folder, tmp_path, background
 ):
     """Killed after the raw load inserted a new file's lines and before it
     committed them, the warehouse keeps the lines of the earlier load only;
-    the next (incremental) build loads the new file, each line once."""
-    folder = Folder(tmp_path, LIGHT_SEGMENTATION)
-    first = folder.build()
-    assert first.returncode == 0, tail(first.output)
+    the next (incremental) build loads the new file, each line once.
+
+    The last test of the module's folder: it adds a raw file there."""
     last_good = publication_state(folder.published)
+    assert last_good is not None
     added = folder.write("sales_2.csv", sale_rows(30, seed=4, first_customer=13001))
 
     marker = tmp_path / "paused-raw-load"
@@ -469,12 +479,13 @@ def test_one_and_two_threads_build_the_same_segments_and_metrics(
 ):
     """The shared default build ran with the profile's 2 dbt threads and 2
     DuckDB threads; the same data and settings with 1 and 1 give the same
-    features, segments, profiles and model metrics, value for value."""
+    features, segments, profiles and model metrics, value for value (the
+    build makes the compared tables and what they are made from)."""
     single = dbt(
         "build",
         tmp_path,
         generated_build.variables,
-        args=[*NO_TESTS, "--threads", "1"],
+        args=[*select_with_ancestors(*COMPARED), *NO_TESTS, "--threads", "1"],
         env={"DUCKDB_THREADS": "1"},
     )
     assert single.returncode == 0, tail(single.output)

@@ -25,6 +25,13 @@ from test_bad_input import assert_clear_stop
 
 NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 HEALTH_TEST = "assert_model_does_not_need_retraining"
+# drift thresholds under any drift (forced) and above any drift (relaxed)
+# (values json.dumps writes without an exponent: dbt reads --vars as
+# YAML, where 1e-09 is a string)
+MONITORING = {
+    "forced": {"psi_watch": 0.0001, "psi_retrain": 0.0002, "max_model_age_days": 1},
+    "relaxed": {"psi_watch": 1e6, "psi_retrain": 2e6, "max_model_age_days": 100000},
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +45,18 @@ def alternating(tmp_path_factory):
     # with it dbt's vars) stays the same and dbt's partial parsing holds
     delivered = base / "delivered"
     delivered_now = [""]
-    work = base / "run"
+    # one warehouse and publication; each set of vars keeps its own target
+    # folder (dbt's parsed project), so that every build after the first
+    # with the same vars partial-parses: three parses for seven builds
+    env = {
+        "DUCKDB_PATH": str(base / "warehouse.duckdb"),
+        "BI_DUCKDB_PATH": str(base / "published" / "segments.duckdb"),
+    }
 
     def build(
         data: str,
         mode: str = "retrain",
-        monitoring: dict | None = None,
+        monitoring: str | None = None,
         args: tuple[str, ...] = ("--full-refresh",),
     ):
         if data != delivered_now[0]:
@@ -54,16 +67,18 @@ def alternating(tmp_path_factory):
             "raw_transactions": f"{delivered}/*.csv.gz",
             "segmentation": SMALL_SEGMENTATION,
             "segmentation_mode": mode,
-            **({"monitoring": monitoring} if monitoring else {}),
+            **({"monitoring": MONITORING[monitoring]} if monitoring else {}),
         }
-        return dbt("build", work, variables, args=list(args))
+        work = base / f"run-{mode}-{monitoring or 'default'}"
+        return dbt("build", work, variables, args=list(args), env=env)
 
     runs = {}
     # `score` on a warehouse that has no model yet stops the build: the
     # decision model raises when it compiles, before any of its SQL runs,
-    # so the build selects it alone (a whole build stops at the same node)
+    # so the build selects it alone (a whole build stops at the same node);
+    # with the vars of the forced build below, which parses no more then
     runs["score_first"] = build(
-        "A", "score", args=("--select", "int_segmentation_retrain_decision")
+        "A", "score", "forced", args=("--select", "int_segmentation_retrain_decision")
     )
     for step, data in enumerate("ABA", start=1):
         run = build(data, args=("--full-refresh", *NO_TESTS))
@@ -80,13 +95,7 @@ def alternating(tmp_path_factory):
     # any drift must make the verdict `retrain` and the health test warn,
     # thresholds above any drift must not (the second build, on the same
     # files, loads nothing new: no --full-refresh).
-    # (values json.dumps writes without an exponent: dbt reads --vars as
-    # YAML, where 1e-09 is a string)
-    runs["forced"] = build(
-        "B",
-        "score",
-        {"psi_watch": 0.0001, "psi_retrain": 0.0002, "max_model_age_days": 1},
-    )
+    runs["forced"] = build("B", "score", "forced")
     runs["forced_verdict"] = runs["forced"].query(
         "select verdict from model_health order by run_started_at desc limit 1"
     )
@@ -96,12 +105,7 @@ def alternating(tmp_path_factory):
         "select segment_id, training_share, current_share, share_change, model_version "
         "from segment_drift"
     )
-    runs["relaxed"] = build(
-        "B",
-        "score",
-        {"psi_watch": 1e6, "psi_retrain": 2e6, "max_model_age_days": 100000},
-        args=(),
-    )
+    runs["relaxed"] = build("B", "score", "relaxed", args=())
     # A, B, A, B: the fourth fit is B's again, already registered
     runs[4] = build("B", args=("--full-refresh", *NO_TESTS))
     runs["in_use_4"] = runs[4].query(
