@@ -41,12 +41,22 @@
 
     with
 
+    flagged as (
+        -- per row first: an expression may hold a correlated subquery, which
+        -- Spark allows in a projection but not inside an aggregate
+        select
+            {%- for rule in rules %}
+                case when {{ rule[1] }} then 1 else 0 end as rule_{{ loop.index }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ model }}
+    ),
+
     broken as (
         select
             {%- for rule in rules %}
-                sum(case when {{ rule[1] }} then 1 else 0 end) as rule_{{ loop.index }}{{ ',' if not loop.last }}
+                sum(rule_{{ loop.index }}) as rule_{{ loop.index }}{{ ',' if not loop.last }}
             {%- endfor %}
-        from {{ model }}
+        from flagged
     )
 
     {% for rule in rules -%}
