@@ -9,7 +9,8 @@ lists, for the project's own resources:
   a catalog is given (`dbt docs generate` writes catalog.json), columns of
   the built tables that the YAML does not document at all;
 - macro arguments (from the signature) that the YAML does not document;
-- models without a key test: `unique` and `not_null` on the same column, or
+- models without a key test: `unique` and `not_null` on the same column (a
+  column in the `not_null` list of a `column_rules` test counts), or
   `unique_combination_of_columns`; or, for a table of every raw line, whose
   key a full test would aggregate again, `meta: key_by_construction:`
   naming the cheap test that stands for it.
@@ -29,7 +30,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-KEY_TESTS = {"unique", "not_null", "unique_combination_of_columns"}
+KEY_TESTS = {"unique", "not_null", "unique_combination_of_columns", "column_rules"}
 _SIGNATURE = re.compile(
     r"{%-?\s*(?:macro|test|materialization)\s+\w+\s*\((.*?)\)\s*-?%}", re.S
 )
@@ -69,6 +70,11 @@ def _key_tested_models(manifest: dict) -> set[str]:
             continue
         if name == "unique_combination_of_columns":
             keyed.add(target)
+        elif name == "column_rules":  # its not_null list: a not_null per column
+            for column in (node["test_metadata"].get("kwargs") or {}).get(
+                "not_null", []
+            ):
+                tests_by_column[(target, column)].add("not_null")
         else:
             tests_by_column[(target, node.get("column_name") or "")].add(name)
     for (target, _column), names in tests_by_column.items():

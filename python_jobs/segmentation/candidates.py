@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 from sklearn.decomposition import PCA
 
-from .algorithms import SAMPLED_ALGORITHMS, CandidateSpec, build_deployed_model
+from .algorithms import (
+    REFERENCE_SAMPLE_ALGORITHMS,
+    SAMPLED_ALGORITHMS,
+    CandidateSpec,
+    build_deployed_model,
+)
 from .candidate_record import Candidate
 from .config import SegmentationConfig
 from .errors import SegmentationError
@@ -69,8 +74,11 @@ class FitContext:
     space (the same array without PCA). ``sample_index`` is the seeded
     sample of at most ``sample_size`` rows that the sampled algorithms are
     fitted on; ``boot_rows`` are positions within that sample used as the
-    bootstrap reference; ``silhouette`` the seeded sample every candidate's
-    silhouette is measured on, with its distances.
+    bootstrap reference (at most ``BOOTSTRAP_MAX_ROWS``), which is also
+    what the costly algorithms (:data:`REFERENCE_SAMPLE_ALGORITHMS`) are
+    fitted on, so their fits and their bootstrap refits see as many rows;
+    ``silhouette`` the seeded sample every candidate's silhouette is
+    measured on, with its distances.
     """
 
     config: SegmentationConfig
@@ -81,6 +89,7 @@ class FitContext:
     boot_rows: np.ndarray = field(init=False)
     full: FitData = field(init=False)
     sample: FitData = field(init=False)
+    reference: FitData = field(init=False)
     silhouette: SilhouetteSample = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +101,7 @@ class FitContext:
         )
         self.full = FitData(self.Z)
         self.sample = FitData(np.ascontiguousarray(self.Z[self.sample_index]))
+        self.reference = FitData(np.ascontiguousarray(self.Z[self.reference_index]))
         self.silhouette = SilhouetteSample.draw(self.Z, self.config.sample_size, seed)
 
     @property
@@ -99,11 +109,19 @@ class FitContext:
         """Number of customers."""
         return int(self.Z.shape[0])
 
+    @property
+    def reference_index(self) -> np.ndarray:
+        """Row positions of the bootstrap reference sample (within all rows)."""
+        return self.sample_index[self.boot_rows]
+
     def data_for(self, spec: CandidateSpec) -> tuple[FitData, np.ndarray]:
         """Rows ``spec`` is fitted on, and the same rows in the scaled space.
 
-        Every algorithm is fitted on the seeded sample.
+        Every algorithm is fitted on the seeded sample; the costly ones on
+        the bootstrap reference sample within it.
         """
+        if spec.algorithm in REFERENCE_SAMPLE_ALGORITHMS:
+            return self.reference, self.Xs[self.reference_index]
         if spec.algorithm in SAMPLED_ALGORITHMS:
             return self.sample, self.Xs[self.sample_index]
         return self.full, self.Xs

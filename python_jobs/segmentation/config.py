@@ -114,9 +114,9 @@ class SegmentationConfig:
     bootstrap_samples : int
         Number of bootstrap refits per candidate; 0 disables stability.
     sample_size : int
-        Largest number of rows of the seeded sample every algorithm
-        (k-means included) is fitted on and of the silhouette's sample; the
-        bootstrap refits on at most 2,500 of the sample's rows.
+        Largest number of rows of the seeded sample k-means is fitted on
+        and of the silhouette's sample; the other algorithms and the
+        bootstrap refits see at most 2,500 of the sample's rows.
     minibatch_threshold : int
         Above this many fitted rows (the sample, so never more than
         ``sample_size``) k-means uses ``MiniBatchKMeans``.

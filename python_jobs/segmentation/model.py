@@ -235,7 +235,7 @@ def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
         ctx.Z.shape[1],
         ctx.sample_index.size,
     )
-    reference_index = ctx.sample_index[ctx.boot_rows]
+    reference_index = ctx.reference_index
     candidates: list[Candidate] = []
     jobs: dict[int, StabilityJob] = {}
     for candidate_id, spec in enumerate(specs, start=1):

@@ -486,6 +486,48 @@ def test_quadratic_steps_only_see_the_sample(
     assert len(result.labels) == 3000  # yet every customer gets a segment
 
 
+def test_costly_algorithms_see_the_bootstrap_reference_sample(
+    segmentation_customers: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """k-means sees the whole sample; Ward, HDBSCAN and the mixture at most
+    BOOTSTRAP_MAX_ROWS of it, as their bootstrap refits do."""
+    limit = evaluation_module.BOOTSTRAP_MAX_ROWS
+    rows = segmentation_customers.num_rows
+    assert rows > limit
+    seen: dict[str, list[int]] = {"ward": [], "hdbscan": [], "mixture": []}
+    real_ward = fitting_module.ward_tree
+    real_hdbscan = fitting_module.HDBSCAN
+    real_mixture = fitting_module.GaussianMixture
+
+    def ward(X: np.ndarray, *args: object, **kwargs: object) -> tuple:
+        seen["ward"].append(X.shape[0])
+        return real_ward(X, *args, **kwargs)
+
+    class RecordingHDBSCAN(real_hdbscan):  # type: ignore[misc, valid-type]
+        def fit(self, X: np.ndarray, y: object = None) -> RecordingHDBSCAN:
+            seen["hdbscan"].append(X.shape[0])
+            return super().fit(X, y)
+
+    class RecordingMixture(real_mixture):  # type: ignore[misc, valid-type]
+        def fit(self, X: np.ndarray, y: object = None) -> RecordingMixture:
+            seen["mixture"].append(X.shape[0])
+            return super().fit(X, y)
+
+    monkeypatch.setattr(fitting_module, "ward_tree", ward)
+    monkeypatch.setattr(fitting_module, "HDBSCAN", RecordingHDBSCAN)
+    monkeypatch.setattr(fitting_module, "GaussianMixture", RecordingMixture)
+    config = SegmentationConfig.from_dict(
+        {"sample_size": rows, "bootstrap_samples": 0, "k_min": 3, "k_max": 4}
+    )
+    result = fit_segmentation(segmentation_customers, config)
+    assert all(seen.values())
+    assert {n for sizes in seen.values() for n in sizes} == {limit}
+    fit_rows = {c.algorithm: c.parameters["fit_rows"] for c in result.candidates}
+    assert fit_rows["kmeans"] == rows
+    assert fit_rows["agglomerative"] == fit_rows["gaussian_mixture"] == limit
+    assert len(result.labels) == rows
+
+
 # --------------------------------------------------------------------------
 # Errors
 
