@@ -21,7 +21,7 @@
     {%- set listing -%}
         select attributes.source_file
         from raw_file_attributes as attributes
-        {%- if is_incremental() %}
+        {%- if is_incremental() and raw_files_surveyed_incrementally() %}
             left join {{ surveyed_relation }} as surveyed
                 on attributes.source_file = surveyed.source_file
             where surveyed.file_fingerprint is distinct from attributes.file_fingerprint
@@ -29,6 +29,29 @@
         order by attributes.source_file
     {%- endset -%}
     {{ return(run_query(listing).columns[0].values() | list) }}
+{% endmacro %}
+
+
+{#-
+    raw_files_surveyed_incrementally()
+
+    True where base_online_retail__raw_files can replace the rows of the
+    changed files only (its incremental strategy,
+    strategy_replacing_rows_by_key, keeps the other rows), so a run surveys
+    only new or changed files. Spark: false, its Parquet tables are
+    replaced whole (insert_overwrite), so every run surveys every file and
+    reloads them all.
+-#}
+{% macro raw_files_surveyed_incrementally() %}
+    {{- return(adapter.dispatch('raw_files_surveyed_incrementally')()) -}}
+{% endmacro %}
+
+{% macro default__raw_files_surveyed_incrementally() %}
+    {{- return(true) -}}
+{% endmacro %}
+
+{% macro spark__raw_files_surveyed_incrementally() %}
+    {{- return(false) -}}
 {% endmacro %}
 
 
