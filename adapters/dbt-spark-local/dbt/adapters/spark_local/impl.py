@@ -1,7 +1,7 @@
 import glob
 import os
 from importlib import import_module
-from typing import Any, Optional
+from typing import Any
 
 from dbt.adapters.base import PythonJobHelper, available
 from dbt.adapters.base.impl import AdapterTrackingRelationInfo
@@ -19,7 +19,7 @@ class SparkLocalAdapter(SparkAdapter):
     Relation = SparkLocalRelation  # type: ignore[assignment]
 
     @available
-    def count_local_files_matching(self, pattern: str) -> Optional[int]:
+    def count_local_files_matching(self, pattern: str) -> int | None:
         """How many files the glob `pattern` matches on this machine.
 
         None for a location Spark reads through another file system (a URI
@@ -32,7 +32,9 @@ class SparkLocalAdapter(SparkAdapter):
         path = pattern[len("file:") :] if pattern.startswith("file:") else pattern
         if "://" in path or (":" in path.split("/")[0] and path.split("/")[0] != ""):
             return None
-        return sum(1 for match in glob.glob(path, recursive=True) if os.path.isfile(match))
+        return sum(
+            1 for match in glob.glob(path, recursive=True) if os.path.isfile(match)
+        )
 
     @property
     def default_python_submission_method(self) -> str:

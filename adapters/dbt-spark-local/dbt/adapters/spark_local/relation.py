@@ -27,7 +27,7 @@ class SparkLocalRelation(SparkRelation):
     Spark's file sources (`text.`...``) instead of a table.
     """
 
-    external: Optional[str] = None
+    external: Optional[str] = None  # noqa: UP045 (as the fields of dbt-spark's SparkRelation)
 
     @classmethod
     def create_from(
