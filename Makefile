@@ -17,9 +17,13 @@ SEED ?= 42
 
 run: install data build
 	@echo
-	@echo "Warehouse (dbt's own file): $(DUCKDB_PATH)"
-	@echo "For BI tools (read-only):   $${BI_DUCKDB_PATH:-published/segments.duckdb} and published/parquet/"
-	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from segment_profiles'))\""
+	@if [ "$(TARGET)" = spark ]; then \
+		echo "Spark tables (Parquet): $${SPARK_WAREHOUSE_DIR:-warehouse/spark}/$${SPARK_SCHEMA:-segmentation}.db/"; \
+	else \
+		echo "Warehouse (dbt's own file): $(DUCKDB_PATH)"; \
+		echo "For BI tools (read-only):   $${BI_DUCKDB_PATH:-published/segments.duckdb} and published/parquet/"; \
+		echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from segment_profiles'))\""; \
+	fi
 
 test: install lint docs-check pytest pytest-spark
 
