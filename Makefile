@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make run   - install, generate the default data, build the warehouse
-#   make test  - install, then every test (lint, pytest, dbt build on test data)
+#   make test  - install, then every test (lint, pytest, dbt build on test data,
+#                and the DuckDB-vs-Spark build: installs requirements-spark.txt
+#                and Java 17 when missing)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,11 +17,15 @@ SEED ?= 42
 
 run: install data build
 	@echo
-	@echo "Warehouse (dbt's own file): $(DUCKDB_PATH)"
-	@echo "For BI tools (read-only):   $${BI_DUCKDB_PATH:-published/segments.duckdb} and published/parquet/"
-	@echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from segment_profiles'))\""
+	@if [ "$(TARGET)" = spark ]; then \
+		echo "Spark tables (Parquet): $${SPARK_WAREHOUSE_DIR:-warehouse/spark}/$${SPARK_SCHEMA:-segmentation}.db/"; \
+	else \
+		echo "Warehouse (dbt's own file): $(DUCKDB_PATH)"; \
+		echo "For BI tools (read-only):   $${BI_DUCKDB_PATH:-published/segments.duckdb} and published/parquet/"; \
+		echo "Query it:  $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from segment_profiles'))\""; \
+	fi
 
-test: install lint docs-check pytest
+test: install lint docs-check pytest pytest-spark
 
 install: $(STAMP)
 
@@ -62,9 +68,8 @@ docs-check: install
 # built once per run for all workers. The 15 slowest steps are listed last;
 # TEST_COMMAND_LOG=file appends every command the tests run (each dbt
 # invocation) with its test and seconds to file, one JSON line each.
-# The DuckDB-vs-Spark tests (marker spark) need requirements-spark.txt and
-# Java: `make test-spark` installs both and runs them; `make test` leaves
-# them out until the Spark port of the models joins it (docs/spark.md).
+# The DuckDB-vs-Spark tests (marker spark) run apart, in pytest-spark
+# (Spark section below), which `make test` runs after this.
 PYTEST_WORKERS ?= 2
 pytest: install
 	$(BIN)/python -m pytest tests/python -m "not spark" -n $(PYTEST_WORKERS) --dist loadfile --durations=15
@@ -91,23 +96,24 @@ clean:
 # --- Apache Spark (docs/spark.md) --------------------------------------------
 # `make spark-install` installs requirements-spark.txt (dbt-spark, pyspark,
 # the spark_local adapter plugin) and Java 17 when missing. `make run
-# TARGET=spark` builds on an in-process local Spark (Parquet tables under
-# SPARK_WAREHOUSE_DIR, default warehouse/spark/; SPARK_REMOTE=sc://host:15002
-# for a Spark Connect server) but stops at the raw files, which Spark does not
-# read yet: build from a table with the var transactions_relation.
-# `make test-spark`: the DuckDB-vs-Spark tests (tests/python/test_spark_build.py
-# builds the whole project on both engines: over 15 minutes on a busy 2-core
-# machine, so not in `make test` yet).
+# TARGET=spark` generates the data and builds it on an in-process local Spark
+# (Parquet tables under SPARK_WAREHOUSE_DIR, default warehouse/spark/;
+# SPARK_REMOTE=sc://host:15002 for a Spark Connect server).
+# `make pytest-spark` (part of `make test`; alias test-spark): the
+# DuckDB-vs-Spark tests, tests/python/test_spark_build.py, one build of the
+# generated files on each engine (docs/spark.md for the times).
 TARGET ?= duckdb
 SPARK_STAMP := $(VENV)/.installed-spark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: spark-install test-spark
+.PHONY: spark-install pytest-spark test-spark
 
 spark-install: $(SPARK_STAMP)
 
-test-spark: spark-install
+pytest-spark: spark-install
 	$(BIN)/python -m pytest tests/python -m spark --durations=5
+
+test-spark: pytest-spark
 
 $(SPARK_STAMP): $(STAMP) requirements-spark.txt $(wildcard adapters/dbt-spark-local/pyproject.toml adapters/dbt-spark-local/dbt/*/spark_local/*)
 	@command -v java >/dev/null 2>&1 || { \

@@ -219,8 +219,7 @@
 
     SQL that keeps the rows of `select_sql` under `name` for the rest of the
     dbt session (the plan of a load, read by the model and its hooks).
-    DuckDB: a temporary table. Spark: a temporary view, cached (the plan
-    reads tables this run does not change before the view is read).
+    DuckDB: a temporary table. Spark: a temporary view, cached eagerly.
 -#}
 {% macro create_temporary_table_as(name, select_sql) %}
     {{- return(adapter.dispatch('create_temporary_table_as')(name, select_sql)) -}}
@@ -230,8 +229,14 @@
     {{- return('create or replace temporary table ' ~ name ~ ' as ' ~ select_sql) -}}
 {% endmacro %}
 
+{#- Spark: a temporary view cached eagerly (CACHE TABLE ... AS), so that the
+    files or tables it reads are read once, when it is made; an earlier view
+    of the name is dropped first (run here). -#}
 {% macro spark__create_temporary_table_as(name, select_sql) %}
-    {{- return('create or replace temporary view ' ~ name ~ ' as ' ~ select_sql) -}}
+    {%- if execute -%}
+        {%- do run_query('drop view if exists ' ~ name) -%}
+    {%- endif -%}
+    {{- return('cache table ' ~ name ~ ' as ' ~ select_sql) -}}
 {% endmacro %}
 
 

@@ -13,9 +13,47 @@
     {{- return(adapter.dispatch('read_raw_csv_as_lines')(location, rejects)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{#- Spark: a subquery over the text source (each physical line whole, a .gz
+    file decompressed by its extension), with the columns filename, raw_line,
+    line_bytes (the line's bytes in the file), is_decodable (valid text in
+    the raw_encoding) and the read order block_start, scan_order: a line's
+    number in its file is its row_number() over (partition by filename order
+    by block_start, scan_order) (a .gz file is one block; the lines of one
+    block are read in order). `location` is a quoted glob, or a list of
+    files (the glob is then read and filtered to them). The text source
+    reads UTF-8 and keeps undecodable bytes as they are; Latin-1 lines are
+    decoded from those bytes. `rejects` is not used: the survey finds the
+    undecodable lines by is_decodable. -#}
 {% macro spark__read_raw_csv_as_lines(location, rejects=none) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    {%- set encoding = var('raw_encoding') | lower -%}
+    {%- if encoding in ('latin-1', 'latin1', 'iso-8859-1') -%}
+        {%- set raw_line, is_decodable = "decode(cast(value as binary), 'ISO-8859-1')", 'true' -%}
+    {%- elif encoding in ('utf-8', 'utf8') -%}
+        {%- set raw_line, is_decodable = 'value', 'is_valid_utf8(value)' -%}
+    {%- elif execute -%}
+        {{ exceptions.raise_compiler_error(
+            "The dbt var raw_encoding is " ~ var('raw_encoding') ~ ", which Spark does not read line by line "
+            ~ "(it reads UTF-8 and Latin-1 files). Convert the files to UTF-8 first, e.g. "
+            ~ "`iconv -f utf-16 -t utf-8 in.csv > out.csv`, or build on DuckDB."
+        ) }}
+    {%- endif -%}
+    {%- set is_glob = location.startswith("'") -%}
+    (
+        select *
+        from (
+            select
+                {{ raw_file_path('_metadata.file_path') }} as filename,
+                _metadata.file_block_start as block_start,
+                monotonically_increasing_id() as scan_order,
+                {{ raw_line }} as raw_line,
+                octet_length(value) as line_bytes,
+                {{ is_decodable }} as is_decodable
+            from text.`{{ (location if is_glob else source('online_retail', 'transaction_files').render()).strip("'") }}`
+        ) as text_lines
+        {%- if not is_glob %}
+            where array_contains({{ location }}, filename)
+        {%- endif %}
+    )
 {% endmacro %}
 
 {% macro duckdb__read_raw_csv_as_lines(location, rejects=none) %}
@@ -37,4 +75,21 @@
         {%- endif %}
         encoding = '{{ var("raw_encoding") }}'
     )
+{% endmacro %}
+
+
+{#- raw_file_path(path_expression): SQL, the path of a raw file as the
+    engine's file reader gives it (`path_expression`) written the way the
+    load records it (source_file). DuckDB: as it is. Spark: a local file's
+    URI (file:/data/x.csv) as its path (/data/x.csv). -#}
+{% macro raw_file_path(path_expression) %}
+    {{- return(adapter.dispatch('raw_file_path')(path_expression)) -}}
+{% endmacro %}
+
+{% macro default__raw_file_path(path_expression) %}
+    {{- return(path_expression) -}}
+{% endmacro %}
+
+{% macro spark__raw_file_path(path_expression) %}
+    {{- return("regexp_replace(" ~ path_expression ~ ", '^file:(//)?', '')") -}}
 {% endmacro %}

@@ -120,8 +120,133 @@
     {{- return(adapter.dispatch('read_raw_csv_lines_exactly')(location, required_columns, sample_lines)) -}}
 {% endmacro %}
 
+{#- Spark: the same steps on Spark's text source (spark__read_raw_csv_as_lines),
+    with Spark's array functions; the same line_error rules and messages. -#}
 {% macro spark__read_raw_csv_lines_exactly(location, required_columns, sample_lines=none) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    {%- set dialect = raw_csv_dialect() -%}
+    {%- set delimiter = dialect.delimiter -%}
+    {%- set delimiter_shown = dialect.delimiter_shown -%}
+    {%- set split_fields -%}
+        case
+            when not contains(raw_line, '"') then {{ split_to_array('raw_line', delimiter) }}
+            else transform(
+                regexp_extract_all(raw_line, {{ sql_string_literal('(?:^|' ~ dialect.d ~ ')(' ~ dialect.any_field ~ ')') }}, 1),
+                field -> case
+                    when length(field) >= 2 and startswith(field, '"') and endswith(field, '"')
+                        then replace(substring(field, 2, length(field) - 2), '""', '"')
+                    else field
+                end
+            )
+        end
+    {%- endset -%}
+    with
+
+    physical_lines as (
+        select
+            filename as source_file,
+            row_number() over (partition by filename order by block_start, scan_order) as source_line_number,
+            raw_line
+        from {{ read_raw_csv_as_lines(location) }} as raw_lines
+        {%- if sample_lines is not none %}
+            order by source_file, source_line_number
+            limit {{ sample_lines }}
+        {%- endif %}
+    ),
+
+    split_lines as (
+        select
+            source_file,
+            source_line_number,
+            raw_line,
+            raw_line is null or {{ regexp_is_full_match('raw_line', '\\s*') }} as is_blank,
+            {{ raw_line_has_malformed_quoting('raw_line') }} as has_malformed_quoting,
+            {{ split_fields }} as fields
+        from physical_lines
+        where source_line_number > 1
+    ),
+
+    file_headers as (
+        select
+            source_file,
+            raw_line as header_line,
+            transform({{ split_fields }}, name -> lower(trim(replace(name, chr(65279), '')))) as header_names
+        from physical_lines
+        where source_line_number = 1
+    ),
+
+    header_positions as (
+        select
+            source_file,
+            header_line,
+            header_names,
+            {%- for raw_name, column_name in required_columns %}
+            array_position(header_names, '{{ raw_name }}') as {{ column_name }}_position,
+            {%- endfor %}
+            filter(
+                array('InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'),
+                name -> not array_contains(header_names, lower(name))
+            ) as missing_names,
+            -- the separator that a header read as one field seems to use instead
+            case
+                when size(header_names) > 1 then null
+                {%- for code, shown in [(59, ';'), (9, '\\t'), (124, '|'), (44, ',')] if shown != delimiter_shown %}
+                when size(split(header_line, {{ sql_string_literal('\\Q' ~ ('\t' if code == 9 else shown) ~ '\\E') }}, -1)) >= {{ required_columns | length }}
+                    then {{ sql_string_literal(shown) }}
+                {%- endfor %}
+            end as likely_delimiter
+        from file_headers
+    ),
+
+    checked_headers as (
+        select
+            source_file,
+            case
+                when size(missing_names) > 0
+                    then raise_error(
+                        'Raw file ' || source_file || ': the header (line 1) lacks the column'
+                        || case when size(missing_names) > 1 then 's ' else ' ' end
+                        || array_join(missing_names, ', ') || '; it reads ['
+                        || coalesce(left(replace(header_line, chr(9), {{ sql_string_literal('\\t') }}), 300), '') || ']. '
+                        || case
+                            when likely_delimiter is not null
+                                then {{ sql_string_literal("The file looks separated by '") }} || likely_delimiter
+                                || {{ sql_string_literal("', not by '" ~ delimiter_shown ~ "': run with --vars '{raw_csv_delimiter: \"") }}
+                                || likely_delimiter || {{ sql_string_literal("\"}'. ") }}
+                            else {{ sql_string_literal(
+                                "Every file needs the columns InvoiceNo, StockCode, Description, Quantity, InvoiceDate, "
+                                ~ "UnitPrice, CustomerID and Country (any order, any case; others are ignored): fix the "
+                                ~ "export, or set the dbt var raw_csv_delimiter if it is separated by another character "
+                                ~ "than '" ~ delimiter_shown ~ "'. ") }}
+                        end
+                        || 'The build stops here; the last publication stays as it is.'
+                    )
+                else size(header_names)
+            end as header_field_count,
+            {%- for raw_name, column_name in required_columns %}
+            {{ column_name }}_position{{ "," if not loop.last }}
+            {%- endfor %}
+        from header_positions
+    ),
+
+    final as (
+        select
+            split_lines.source_file,
+            split_lines.source_line_number,
+            split_lines.raw_line,
+            case
+                when split_lines.is_blank then 'blank_line'
+                when split_lines.has_malformed_quoting then 'malformed_quoting'
+                when size(split_lines.fields) != checked_headers.header_field_count then 'wrong_field_count'
+            end as line_error,
+            {%- for raw_name, column_name in required_columns %}
+            try_element_at(split_lines.fields, cast(nullif(checked_headers.{{ column_name }}_position, 0) as int)) as {{ column_name }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from split_lines
+        inner join checked_headers
+            on split_lines.source_file = checked_headers.source_file
+    )
+
+    select * from final
 {% endmacro %}
 
 {% macro duckdb__read_raw_csv_lines_exactly(location, required_columns, sample_lines=none) %}

@@ -17,14 +17,11 @@
     {%- if count_files_matching(location) == 0 -%}
         {%- do check_raw_transactions_location(location, []) -%}
     {%- endif -%}
-    {%- do run_query(
-        "create or replace temporary table raw_file_attributes as "
-        ~ raw_file_attributes(location)
-    ) -%}
+    {%- do run_query(create_temporary_table_as('raw_file_attributes', raw_file_attributes(location))) -%}
     {%- set listing -%}
         select attributes.source_file
         from raw_file_attributes as attributes
-        {%- if is_incremental() %}
+        {%- if is_incremental() and raw_files_surveyed_incrementally() %}
             left join {{ surveyed_relation }} as surveyed
                 on attributes.source_file = surveyed.source_file
             where surveyed.file_fingerprint is distinct from attributes.file_fingerprint
@@ -32,6 +29,29 @@
         order by attributes.source_file
     {%- endset -%}
     {{ return(run_query(listing).columns[0].values() | list) }}
+{% endmacro %}
+
+
+{#-
+    raw_files_surveyed_incrementally()
+
+    True where base_online_retail__raw_files can replace the rows of the
+    changed files only (its incremental strategy,
+    strategy_replacing_rows_by_key, keeps the other rows), so a run surveys
+    only new or changed files. Spark: false, its Parquet tables are
+    replaced whole (insert_overwrite), so every run surveys every file and
+    reloads them all.
+-#}
+{% macro raw_files_surveyed_incrementally() %}
+    {{- return(adapter.dispatch('raw_files_surveyed_incrementally')()) -}}
+{% endmacro %}
+
+{% macro default__raw_files_surveyed_incrementally() %}
+    {{- return(true) -}}
+{% endmacro %}
+
+{% macro spark__raw_files_surveyed_incrementally() %}
+    {{- return(false) -}}
 {% endmacro %}
 
 
@@ -50,9 +70,42 @@
     {{- return(adapter.dispatch('raw_file_attributes')(location)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{#- Spark: from the binaryFile source (its content is read for the last
+    eight bytes of a .gz file only: the gzip trailer's CRC-32 and size, little
+    endian). header_line is left null: Spark reads every file with the
+    line-exact reader, which checks the header itself. -#}
 {% macro spark__raw_file_attributes(location) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    with
+
+    blobs as (
+        select
+            {{ raw_file_path('path') }} as source_file,
+            length as file_size,
+            cast(modificationTime as timestamp) as file_modified_at,
+            case when lower(path) like '%.gz' and length >= 18 then hex(substring(content, -4, 4)) end as size_hex,
+            case when lower(path) like '%.gz' and length >= 18 then hex(substring(content, -8, 4)) end as crc_hex
+        from binaryFile.`{{ location.strip("'") }}`
+    )
+
+    select
+        source_file,
+        file_size,
+        file_modified_at,
+        cast(null as string) as header_line,
+        cast(conv(
+            concat(substr(size_hex, 7, 2), substr(size_hex, 5, 2), substr(size_hex, 3, 2), substr(size_hex, 1, 2)),
+            16, 10
+        ) as bigint) as gzip_size,
+        md5(
+            case
+                when crc_hex is not null
+                    then concat_ws('|', 'gzip', cast(file_size as string), crc_hex, size_hex)
+                else concat_ws(
+                    '|', 'file', cast(file_size as string), date_format(file_modified_at, 'yyyy-MM-dd HH:mm:ss.SSSSSS')
+                )
+            end
+        ) as file_fingerprint
+    from blobs
 {% endmacro %}
 
 {% macro duckdb__raw_file_attributes(location) %}
@@ -115,36 +168,28 @@
     {%- set location = source_relation.render() -%}
     {%- set read_location = raw_files_location(source_relation, files) -%}
     {%- if files | length == 0 or not (execute and flags.WHICH in ('run', 'build')) -%}
-        {%- do run_query(
-            "create or replace temporary table raw_file_survey as "
-            ~ "select cast(null as varchar) as source_file, cast(null as bigint) as lines_read, "
+        {%- do run_query(create_temporary_table_as('raw_file_survey',
+            "select cast(null as " ~ dbt.type_string() ~ ") as source_file, cast(null as bigint) as lines_read, "
             ~ "cast(null as bigint) as malformed_quoting_lines where false"
-        ) -%}
+        )) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if location.strip("'").lower().endswith('.parquet') -%}
         {%- do check_raw_parquet_columns(read_location, raw_transaction_columns()) -%}
-        {%- do run_query(
-            "create or replace temporary table raw_file_survey as "
-            ~ count_raw_parquet_rows_per_file(read_location)
-        ) -%}
+        {%- do run_query(create_temporary_table_as('raw_file_survey', count_raw_parquet_rows_per_file(read_location))) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- do run_query('drop table if exists raw_survey_errors') -%}
     {%- do run_query('drop table if exists raw_survey_scans') -%}
-    {%- do run_query(
-        "create or replace temporary table raw_file_counts as "
-        ~ count_raw_lines_per_file(read_location)
-    ) -%}
+    {%- do run_query(create_temporary_table_as('raw_file_counts', count_raw_lines_per_file(read_location))) -%}
     {%- do _stop_on_undecodable_lines() -%}
     {%- do _stop_on_cut_off_gzip_files(read_location) -%}
-    {%- do run_query(
-        "create or replace temporary table raw_file_survey as "
-        ~ "select files.source_file, coalesce(counts.physical_lines - 1, 0) as lines_read, "
+    {%- do run_query(create_temporary_table_as('raw_file_survey',
+        "select files.source_file, coalesce(counts.physical_lines - 1, 0) as lines_read, "
         ~ "coalesce(counts.malformed_quoting_lines, 0) as malformed_quoting_lines "
         ~ "from (select " ~ explode_array(read_location) ~ " as source_file) as files "
         ~ "left join raw_file_counts as counts on files.source_file = counts.source_file"
-    ) -%}
+    )) -%}
 {% endmacro %}
 
 
@@ -163,9 +208,33 @@
     {{- return(adapter.dispatch('count_raw_lines_per_file')(location)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{#- Spark: the text source returns undecodable bytes as they are, so the
+    lines that are not valid text are found by is_valid_utf8 (UTF-8) and
+    recorded, with their line numbers, in temporary views shaped like
+    DuckDB's rejects tables (raw_survey_errors: a second read, cached). -#}
 {% macro spark__count_raw_lines_per_file(location) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    {%- if execute -%}
+        {%- do run_query(create_temporary_table_as('raw_survey_errors',
+            "select 0 as scan_id, source_file as file_id, source_line_number as line, "
+            ~ "'INVALID ENCODING' as error_type, 'not valid UTF-8' as error_message from ("
+            ~ "select filename as source_file, is_decodable, row_number() over ("
+            ~ "partition by filename order by block_start, scan_order) as source_line_number "
+            ~ "from " ~ read_raw_csv_as_lines(location) ~ " as raw_lines) as numbered "
+            ~ "where not is_decodable"
+        )) -%}
+        {%- do run_query(
+            "create or replace temporary view raw_survey_scans as "
+            ~ "select 0 as scan_id, file_path as file_id, file_path from (select explode("
+            ~ (location if not location.startswith("'") else "array(" ~ location ~ ")") ~ ") as file_path) as files"
+        ) -%}
+    {%- endif -%}
+    select
+        filename as source_file,
+        count_if(is_decodable) as physical_lines,
+        sum(case when is_decodable then line_bytes else 0 end) as line_bytes,
+        count_if(is_decodable and {{ raw_line_has_malformed_quoting('raw_line') }}) as malformed_quoting_lines
+    from {{ read_raw_csv_as_lines(location) }} as raw_lines
+    group by filename
 {% endmacro %}
 
 {% macro duckdb__count_raw_lines_per_file(location) %}
@@ -203,11 +272,14 @@
 {% macro _stop_on_undecodable_lines() %}
     {%- set encoding = var('raw_encoding') -%}
     {%- set problems = run_query(
-        "select scans.file_path, errors.line, errors.error_type, errors.error_message, "
-        ~ "count(*) over () as lines, count(distinct scans.file_path) over () as files "
+        "with problems as ("
+        ~ "select scans.file_path, errors.line, errors.error_type, errors.error_message "
         ~ "from raw_survey_errors as errors "
-        ~ "inner join raw_survey_scans as scans using (scan_id, file_id) "
-        ~ "order by scans.file_path, errors.line limit 3"
+        ~ "inner join raw_survey_scans as scans using (scan_id, file_id)), "
+        ~ "extent as (select count(*) as lines, count(distinct file_path) as files from problems) "
+        ~ "select problems.file_path, problems.line, problems.error_type, problems.error_message, "
+        ~ "extent.lines, extent.files from problems cross join extent "
+        ~ "order by problems.file_path, problems.line limit 3"
     ) -%}
     {%- if problems.rows | length > 0 -%}
         {%- set first = problems.rows[0] -%}
@@ -256,7 +328,7 @@
         ~ "(coalesce(counts.line_bytes, 0) + 2 * coalesce(counts.physical_lines, 0) - 1) % 4294967296"
         ~ "))) "
         ~ "select source_file, problem from ("
-        ~ "select source_file, raw_gzip_problem(source_file) as problem from doubtful) "
+        ~ "select source_file, " ~ gzip_file_problem('source_file') ~ " as problem from doubtful) "
         ~ "where problem is not null order by source_file"
     ) -%}
     {%- if problems.rows | length > 0 -%}
@@ -273,4 +345,30 @@
             ~ "or move it out of the raw_transactions folder."
         ) }}
     {%- endif -%}
+{% endmacro %}
+
+
+{#- gzip_file_problem(source_file): SQL, what is wrong with the .gz file
+    named in `source_file` whose text does not add up to the size its gzip
+    trailer records, or null when the file is whole after all. -#}
+{% macro gzip_file_problem(source_file) %}
+    {{- return(adapter.dispatch('gzip_file_problem')(source_file)) -}}
+{% endmacro %}
+
+{#- DuckDB: decompressed once more by raw_gzip_problem (python_jobs/raw_files,
+    registered by the dbt-duckdb plugin), which tells a cut-off file from one
+    of several gzip members -#}
+{% macro duckdb__gzip_file_problem(source_file) %}
+    {{- return('raw_gzip_problem(' ~ source_file ~ ')') -}}
+{% endmacro %}
+
+{#- Spark: its reader stops on a file cut off inside the compressed data
+    (FAILED_READ_FILE, naming the file); a file that reads but does not add
+    up is reported as it is (a file of several gzip members, which DuckDB
+    accepts, is reported too: recompress it as one member) -#}
+{% macro spark__gzip_file_problem(source_file) %}
+    {{- return(
+        "'its text does not add up to the uncompressed size its gzip trailer records "
+        ~ "(cut off, corrupt, or several gzip members: `gzip -t` checks it; recompress it whole)'"
+    ) -}}
 {% endmacro %}

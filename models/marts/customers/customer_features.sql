@@ -5,7 +5,10 @@
     are shrunk toward the population value by the customer's order count,
     with the strength of var ratio_prior_orders orders: a customer with n
     orders gets (n * own value + m * population value) / (n + m), so a
-    one-order customer never carries a 0/1 share. -#}
+    one-order customer never carries a 0/1 share. Per-order averages are
+    rounded as decimals (the quotient cast to decimal(38, 6) first), so a
+    tie such as 1299.33 / 6 = 216.555 rounds to 216.56 on every engine
+    (DuckDB divides a DECIMAL as a DOUBLE, 216.55499..., Spark as a DECIMAL). -#}
 
 {%- set prior_orders = "cast(" ~ var('ratio_prior_orders') ~ " as double)" %}
 
@@ -65,8 +68,10 @@ features as (
         customers.sale_invoice_count as frequency,
         cast(round(customers.gross_sales_amount - customers.returns_amount, 2) as double) as monetary,
         cast({{ dbt.datediff('cast(customers.first_purchase_at as date)', 'as_of.as_of_date', 'day') }} as bigint) as tenure_days,
-        cast(round(customers.gross_sales_amount / customers.sale_invoice_count, 2) as double) as avg_order_value,
-        cast(round(customers.items_sold / customers.sale_invoice_count, 2) as double) as items_per_order,
+        cast(round(cast(customers.gross_sales_amount / customers.sale_invoice_count as decimal(38, 6)), 2) as double)
+            as avg_order_value,
+        cast(round(cast(customers.items_sold / customers.sale_invoice_count as decimal(38, 6)), 2) as double)
+            as items_per_order,
         customers.distinct_products,
         cast(round(
             (

@@ -1,7 +1,9 @@
+import glob
+import os
 from importlib import import_module
 from typing import Any
 
-from dbt.adapters.base import PythonJobHelper
+from dbt.adapters.base import PythonJobHelper, available
 from dbt.adapters.base.impl import AdapterTrackingRelationInfo
 from dbt.adapters.spark.impl import SparkAdapter
 from dbt.adapters.spark_local.connections import (
@@ -9,10 +11,30 @@ from dbt.adapters.spark_local.connections import (
     SparkLocalConnectionManager,
 )
 from dbt.adapters.spark_local.python_submissions import SessionPythonJobHelper
+from dbt.adapters.spark_local.relation import SparkLocalRelation
 
 
 class SparkLocalAdapter(SparkAdapter):
     ConnectionManager = SparkLocalConnectionManager
+    Relation = SparkLocalRelation  # type: ignore[assignment]
+
+    @available
+    def count_local_files_matching(self, pattern: str) -> int | None:
+        """How many files the glob `pattern` matches on this machine.
+
+        None for a location Spark reads through another file system (a URI
+        such as s3a:// or dbfs:/, or a Spark Connect server elsewhere): the
+        macros then let Spark list it. Spark's own listing stops with an
+        error when nothing matches, which is why a local glob is counted here.
+        """
+        if self.config.credentials.server_side_parameters.get("spark.remote"):
+            return None
+        path = pattern[len("file:") :] if pattern.startswith("file:") else pattern
+        if "://" in path or (":" in path.split("/")[0] and path.split("/")[0] != ""):
+            return None
+        return sum(
+            1 for match in glob.glob(path, recursive=True) if os.path.isfile(match)
+        )
 
     @property
     def default_python_submission_method(self) -> str:
