@@ -249,6 +249,19 @@ def shared_build(
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's cache of dbt partial parses (pipeline.ParseCacheEntry),
+    beside the shared builds, so every xdist worker seeds from it."""
+    import pipeline
+
+    folder = shared_root(tmp_path_factory) / "dbt-parse-cache"
+    folder.mkdir(exist_ok=True)
+    pipeline.PARSE_CACHE = folder
+    yield folder
+    pipeline.PARSE_CACHE = None
+
+
 def _checked(build: SharedBuild) -> Iterator[SharedBuild]:
     yield build
     assert build.unchanged(), (
