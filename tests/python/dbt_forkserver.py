@@ -243,14 +243,16 @@ class ForkServerClient:
         except (TimeoutError, ForkServerError) as error:
             self._process.kill()
             self._process.wait()
-            raise ForkServerError(f"the dbt fork server did not start: {error}")
+            raise ForkServerError(
+                f"the dbt fork server did not start: {error}"
+            ) from error
 
     def _send(self, message: dict) -> None:
         try:
             self._process.stdin.write((json.dumps(message) + "\n").encode())
             self._process.stdin.flush()
         except BrokenPipeError as error:
-            raise ForkServerError(f"the dbt fork server has ended: {error}")
+            raise ForkServerError(f"the dbt fork server has ended: {error}") from error
 
     def _receive(self, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -301,7 +303,9 @@ def _kill_group(pid: int) -> None:
 def _read(path: Path) -> str:
     """A child's output, decoded as subprocess.Popen(text=True) does."""
     try:
-        with open(path, encoding=locale.getpreferredencoding(False), errors="replace") as f:
+        with open(
+            path, encoding=locale.getpreferredencoding(False), errors="replace"
+        ) as f:
             return f.read()
     except FileNotFoundError:
         return ""

@@ -172,9 +172,7 @@ def run_command(
         finally:
             FORK_SERVER.release()
     else:
-        returncode, stdout, stderr, timed_out = _run_subprocess(
-            cmd, cwd, env, timeout
-        )
+        returncode, stdout, stderr, timed_out = _run_subprocess(cmd, cwd, env, timeout)
     if timed_out:
         pytest.fail(
             f"timed out after {timeout:.0f} s and was killed: {shlex.join(cmd)}\n"
@@ -229,9 +227,7 @@ class ParseCacheEntry:
     ENV = ("DUCKDB_PATH", "DBT_PROJECT_ROOT", "DBT_TARGET", "DBT_PROFILE")
 
     @classmethod
-    def of(
-        cls, cmd: list[str], cwd: Path, env: dict | None
-    ) -> ParseCacheEntry | None:
+    def of(cls, cmd: list[str], cwd: Path, env: dict | None) -> ParseCacheEntry | None:
         """The entry of a dbt command with a --target-path, if caching is on."""
         target = command_option(cmd, "--target-path")
         if (
