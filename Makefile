@@ -62,6 +62,9 @@ docs-check: install
 # built once per run for all workers. The 15 slowest steps are listed last;
 # TEST_COMMAND_LOG=file appends every command the tests run (each dbt
 # invocation) with its test and seconds to file, one JSON line each.
+# dbt commands run in a fork server per worker (dbt imported once) and start
+# from a session cache of partial parses (tests/python/pipeline.py);
+# TEST_DBT_FORKSERVER=0 runs them as plain subprocesses.
 # The DuckDB-vs-Spark tests (marker spark) need requirements-spark.txt and
 # Java: `make test-spark` installs both and runs them; `make test` leaves
 # them out until the Spark port of the models joins it (docs/spark.md).

@@ -36,7 +36,9 @@ a second build) takes a private copy with ``build.fork(tmp_path)`` and runs
 
 A module that needs other settings builds its own, once, in a
 ``scope="module"`` fixture, and keeps its vars the same across its builds so
-that dbt's partial parsing keeps them short.
+that dbt's partial parsing keeps them short. The session's cache of partial
+parses (``dbt-parse-cache`` beside the shared builds, see pipeline.py) seeds
+every new work folder with the parse of an earlier command with the same vars.
 
 Fail, don't skip, in CI
 -----------------------
