@@ -129,6 +129,8 @@ def main() -> int | None:
     requests, replies = os.dup(0), os.dup(1)
     _redirect(os.devnull, 0, os.O_RDONLY)
     _redirect(os.devnull, 1, os.O_WRONLY)
+    # import as the console script does, not from this script's folder
+    sys.path[0] = os.path.dirname(sys.executable)
     preload()
     if "duckdb" in sys.modules:
         raise ForkServerError("a preloaded module imported duckdb (see PRELOAD)")
