@@ -68,6 +68,9 @@ docs-check: install
 # built once per run for all workers. The 15 slowest steps are listed last;
 # TEST_COMMAND_LOG=file appends every command the tests run (each dbt
 # invocation) with its test and seconds to file, one JSON line each.
+# dbt commands run in a fork server per worker (dbt imported once) and start
+# from a session cache of partial parses (tests/python/pipeline.py);
+# TEST_DBT_FORKSERVER=0 runs them as plain subprocesses.
 # The DuckDB-vs-Spark tests (marker spark) run apart, in pytest-spark
 # (Spark section below), which `make test` runs after this.
 PYTEST_WORKERS ?= 2

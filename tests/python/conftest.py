@@ -36,7 +36,9 @@ a second build) takes a private copy with ``build.fork(tmp_path)`` and runs
 
 A module that needs other settings builds its own, once, in a
 ``scope="module"`` fixture, and keeps its vars the same across its builds so
-that dbt's partial parsing keeps them short.
+that dbt's partial parsing keeps them short. The session's cache of partial
+parses (``dbt-parse-cache`` beside the shared builds, see pipeline.py) seeds
+every new work folder with the parse of an earlier command with the same vars.
 
 Fail, don't skip, in CI
 -----------------------
@@ -247,6 +249,19 @@ def shared_build(
         result["output"],
         stamp=_file_stamp(warehouse),
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's cache of dbt partial parses (pipeline.ParseCacheEntry),
+    beside the shared builds, so every xdist worker seeds from it."""
+    import pipeline
+
+    folder = shared_root(tmp_path_factory) / "dbt-parse-cache"
+    folder.mkdir(exist_ok=True)
+    pipeline.PARSE_CACHE = folder
+    yield folder
+    pipeline.PARSE_CACHE = None
 
 
 def _checked(build: SharedBuild) -> Iterator[SharedBuild]:

@@ -6,11 +6,45 @@ share state with each other or with a developer's `make run`.
 Every subprocess goes through :func:`run_command`, which stops it (and the
 processes it started) after a timeout and fails the test with the command
 and the tail of its output: a hung build fails CI instead of hanging it.
+
+How dbt commands run
+--------------------
+A dbt command costs about 5 s of imports and, in a work folder whose target
+folder is new, a full parse of the project (about 10 s more) before it
+starts. Two things in :func:`run_command` save both, for every dbt command
+(``DBT``, such as :func:`dbt_command` spells them), and never change what the
+command does:
+
+Fork server (``dbt_forkserver.py``)
+    The first dbt command of a pytest process (each xdist worker) starts a
+    server that imports dbt, DuckDB, pandas and scikit-learn once; each dbt
+    command then runs in a fork of it, which becomes the ``dbt`` console
+    script in the command's folder, environment and arguments (own process
+    group, output to files, the script's exit status). The timeout, `check`
+    and TEST_COMMAND_LOG work as for a subprocess. Commands on another target
+    than DuckDB (Spark), with other import-time variables (PYTHONPATH, BLAS
+    threads, ...) or started while another thread's command runs, run as
+    subprocesses. ``TEST_DBT_FORKSERVER=0`` runs every command as a
+    subprocess. Tests that start dbt in the background themselves (test_faults)
+    use their own ``subprocess.Popen`` with :func:`dbt_command`.
+
+Partial-parse seeding (:class:`ParseCacheEntry`)
+    dbt keeps its parsed project in ``<target>/partial_parse.msgpack`` and
+    reuses it when the vars, the profile and the project's files are the ones
+    it was made with, checking each itself (any change: a full parse). The
+    session keeps one such file per (project, vars, profiles dir, profile,
+    target, DUCKDB_PATH, DBT_PROJECT_ROOT) in ``dbt-parse-cache`` beside the
+    shared builds (conftest sets :data:`PARSE_CACHE`; all xdist workers share
+    it): before a dbt command whose --target-path has none, the cached one is
+    copied in; after it, the folder's is cached if the cache has none yet
+    (written aside and renamed, so a reader never sees half a file).
+    ``TEST_DBT_PARSE_CACHE=0`` turns it off.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import shlex
@@ -24,6 +58,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_forkserver import ForkServerClient, command_option
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "online_retail"
@@ -38,6 +73,17 @@ OUTPUT_TAIL = 5000
 # file as one JSON line (test, command, seconds, exit status), to count the
 # dbt invocations of each test file and what they cost.
 COMMAND_LOG = os.environ.get("TEST_COMMAND_LOG")
+
+
+def _switch(name: str) -> bool:
+    """An on/off environment switch, on unless set to 0/false/no/off."""
+    return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+# The fork server for this process's dbt commands (TEST_DBT_FORKSERVER=0: none).
+FORK_SERVER = ForkServerClient(DBT, enabled=_switch("TEST_DBT_FORKSERVER"))
+# The folder of cached partial parses; set by conftest for the session.
+PARSE_CACHE: Path | None = None
 
 
 def select_with_ancestors(*models: str) -> list[str]:
@@ -110,10 +156,47 @@ def run_command(
     Past `timeout` seconds (default SUBPROCESS_TIMEOUT) the command's whole
     process group is killed and the test fails with the command and the tail
     of what it printed. With `check`, a non-zero exit fails the test the same
-    way.
+    way. A dbt command runs in the fork server and gets a seeded partial
+    parse (see the module's docstring); anything else runs as a subprocess.
     """
     timeout = SUBPROCESS_TIMEOUT if timeout is None else timeout
     started = time.monotonic()
+    parse_cache = ParseCacheEntry.of(cmd, cwd, env)
+    if parse_cache:
+        parse_cache.seed()
+    if FORK_SERVER.claim(cmd, env):
+        try:
+            returncode, stdout, stderr, timed_out = FORK_SERVER.run(
+                cmd, cwd, env, timeout
+            )
+        finally:
+            FORK_SERVER.release()
+    else:
+        returncode, stdout, stderr, timed_out = _run_subprocess(cmd, cwd, env, timeout)
+    if timed_out:
+        pytest.fail(
+            f"timed out after {timeout:.0f} s and was killed: {shlex.join(cmd)}\n"
+            f"--- last output ---\n{tail(stdout + stderr)}",
+            pytrace=False,
+        )
+    if parse_cache:
+        parse_cache.store()
+    done = subprocess.CompletedProcess(cmd, returncode, stdout, stderr)
+    log_command(cmd, time.monotonic() - started, returncode)
+    if check and done.returncode != 0:
+        pytest.fail(
+            f"exit status {done.returncode}: {shlex.join(cmd)}\n"
+            f"--- last output ---\n{tail(stdout + stderr)}",
+            pytrace=False,
+        )
+    return done
+
+
+def _run_subprocess(
+    cmd: list[str], cwd: Path, env: dict | None, timeout: float
+) -> tuple[int, str, str, bool]:
+    """(exit status, stdout, stderr, timed out) of `cmd` as a subprocess in
+    its own session; past `timeout` its process group is killed."""
     process = subprocess.Popen(
         cmd,
         cwd=cwd,
@@ -129,20 +212,71 @@ def run_command(
     except subprocess.TimeoutExpired:
         kill_group(process)
         stdout, stderr = process.communicate()
-        pytest.fail(
-            f"timed out after {timeout:.0f} s and was killed: {shlex.join(cmd)}\n"
-            f"--- last output ---\n{tail(stdout + stderr)}",
-            pytrace=False,
+        return process.returncode, stdout, stderr, True
+    return process.returncode, stdout, stderr, False
+
+
+@dataclass(frozen=True)
+class ParseCacheEntry:
+    """A dbt command's target folder and its cached partial parse."""
+
+    target: Path
+    cached: Path
+
+    FILE = "partial_parse.msgpack"
+    ENV = ("DUCKDB_PATH", "DBT_PROJECT_ROOT", "DBT_TARGET", "DBT_PROFILE")
+
+    @classmethod
+    def of(cls, cmd: list[str], cwd: Path, env: dict | None) -> ParseCacheEntry | None:
+        """The entry of a dbt command with a --target-path, if caching is on."""
+        target = command_option(cmd, "--target-path")
+        if (
+            PARSE_CACHE is None
+            or not _switch("TEST_DBT_PARSE_CACHE")
+            or Path(cmd[0]).name != "dbt"
+            or target is None
+        ):
+            return None
+        environment = os.environ if env is None else env
+        variables = command_option(cmd, "--vars")
+        try:
+            variables = json.dumps(json.loads(variables), sort_keys=True)
+        except (TypeError, ValueError):
+            pass  # none, or YAML: the text itself
+        key = {
+            "project": str(Path(cwd, command_option(cmd, "--project-dir") or ".")),
+            "vars": variables,
+            "profiles": command_option(cmd, "--profiles-dir")
+            or environment.get("DBT_PROFILES_DIR"),
+            "profile": command_option(cmd, "--profile"),
+            "target": command_option(cmd, "--target"),
+            "env": {name: environment.get(name) for name in cls.ENV},
+        }
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
+        return cls(
+            Path(cwd, target), PARSE_CACHE / f"{digest.hexdigest()[:24]}.msgpack"
         )
-    done = subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)
-    log_command(cmd, time.monotonic() - started, process.returncode)
-    if check and done.returncode != 0:
-        pytest.fail(
-            f"exit status {done.returncode}: {shlex.join(cmd)}\n"
-            f"--- last output ---\n{tail(stdout + stderr)}",
-            pytrace=False,
-        )
-    return done
+
+    def seed(self) -> None:
+        """Copy the cached parse into a target folder that has none."""
+        here = self.target / self.FILE
+        if self.cached.exists() and not here.exists():
+            self.target.mkdir(parents=True, exist_ok=True)
+            _copy_atomically(self.cached, here)
+
+    def store(self) -> None:
+        """Cache the target folder's parse if the cache has none."""
+        here = self.target / self.FILE
+        if here.exists() and not self.cached.exists():
+            self.cached.parent.mkdir(parents=True, exist_ok=True)
+            _copy_atomically(here, self.cached)
+
+
+def _copy_atomically(source: Path, destination: Path) -> None:
+    """Copy aside, then rename: readers see the whole file or none."""
+    partial = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, destination)
 
 
 def log_command(cmd: list[str], seconds: float, returncode: int | None) -> None:
