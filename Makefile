@@ -122,7 +122,9 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.txt $(wildcard adapters/dbt-spark-lo
 	@command -v java >/dev/null 2>&1 || { \
 		echo "Spark needs Java 17: installing the Debian package openjdk-17-jre-headless"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
-	$(BIN)/pip install --quiet -r requirements-spark.txt -c requirements.txt
+	@# the pins of requirements.txt hold (pip takes no editable line as a constraint)
+	grep -v '^-e' requirements.txt > $(VENV)/constraints.txt
+	$(BIN)/pip install --quiet -r requirements-spark.txt -c $(VENV)/constraints.txt
 	touch $(SPARK_STAMP)
 
 ifeq ($(TARGET),spark)
