@@ -441,30 +441,46 @@ def test_pca_quantile_and_minibatch_options(segmentation_customers: pa.Table) ->
     np.testing.assert_array_equal(segment, expected)
 
 
+def _record_rows_seen(
+    monkeypatch: pytest.MonkeyPatch, **steps: tuple[object, str]
+) -> dict[str, list[int]]:
+    """Patch each step (module, attribute), a function called with X first or
+    an estimator class, so that every call or `fit` records the number of rows
+    of X it was given; returns step name -> the row counts seen, in order."""
+    seen: dict[str, list[int]] = {name: [] for name in steps}
+
+    def recording(real: object, rows: list[int]) -> object:
+        if isinstance(real, type):
+
+            class Recording(real):  # type: ignore[misc, valid-type]
+                def fit(self, X: np.ndarray, y: object = None) -> Recording:
+                    rows.append(X.shape[0])
+                    return super().fit(X, y)
+
+            return Recording
+
+        def call(X: np.ndarray, *args: object, **kwargs: object) -> object:
+            rows.append(X.shape[0])
+            return real(X, *args, **kwargs)  # type: ignore[operator]
+
+        return call
+
+    for name, (module, attribute) in steps.items():
+        monkeypatch.setattr(
+            module, attribute, recording(getattr(module, attribute), seen[name])
+        )
+    return seen
+
+
 def test_quadratic_steps_only_see_the_sample(
     segmentation_customers: pa.Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: dict[str, list[int]] = {"ward": [], "hdbscan": [], "silhouette": []}
-    real_ward = fitting_module.ward_tree
-    real_hdbscan = fitting_module.HDBSCAN
-    real_distances = evaluation_module.pairwise_distances
-
-    def ward(X: np.ndarray, *args: object, **kwargs: object) -> tuple:
-        seen["ward"].append(X.shape[0])
-        return real_ward(X, *args, **kwargs)
-
-    class RecordingHDBSCAN(real_hdbscan):  # type: ignore[misc, valid-type]
-        def fit(self, X: np.ndarray, y: object = None) -> RecordingHDBSCAN:
-            seen["hdbscan"].append(X.shape[0])
-            return super().fit(X, y)
-
-    def silhouette_distances(X: np.ndarray, **kwargs: object) -> np.ndarray:
-        seen["silhouette"].append(X.shape[0])
-        return real_distances(X, **kwargs)
-
-    monkeypatch.setattr(fitting_module, "ward_tree", ward)
-    monkeypatch.setattr(fitting_module, "HDBSCAN", RecordingHDBSCAN)
-    monkeypatch.setattr(evaluation_module, "pairwise_distances", silhouette_distances)
+    seen = _record_rows_seen(
+        monkeypatch,
+        ward=(fitting_module, "ward_tree"),
+        hdbscan=(fitting_module, "HDBSCAN"),
+        silhouette=(evaluation_module, "pairwise_distances"),
+    )
     config = SegmentationConfig.from_dict(
         {
             "algorithms": ["agglomerative", "gaussian_mixture", "hdbscan"],
@@ -494,28 +510,12 @@ def test_costly_algorithms_see_the_bootstrap_reference_sample(
     limit = evaluation_module.BOOTSTRAP_MAX_ROWS
     rows = segmentation_customers.num_rows
     assert rows > limit
-    seen: dict[str, list[int]] = {"ward": [], "hdbscan": [], "mixture": []}
-    real_ward = fitting_module.ward_tree
-    real_hdbscan = fitting_module.HDBSCAN
-    real_mixture = fitting_module.GaussianMixture
-
-    def ward(X: np.ndarray, *args: object, **kwargs: object) -> tuple:
-        seen["ward"].append(X.shape[0])
-        return real_ward(X, *args, **kwargs)
-
-    class RecordingHDBSCAN(real_hdbscan):  # type: ignore[misc, valid-type]
-        def fit(self, X: np.ndarray, y: object = None) -> RecordingHDBSCAN:
-            seen["hdbscan"].append(X.shape[0])
-            return super().fit(X, y)
-
-    class RecordingMixture(real_mixture):  # type: ignore[misc, valid-type]
-        def fit(self, X: np.ndarray, y: object = None) -> RecordingMixture:
-            seen["mixture"].append(X.shape[0])
-            return super().fit(X, y)
-
-    monkeypatch.setattr(fitting_module, "ward_tree", ward)
-    monkeypatch.setattr(fitting_module, "HDBSCAN", RecordingHDBSCAN)
-    monkeypatch.setattr(fitting_module, "GaussianMixture", RecordingMixture)
+    seen = _record_rows_seen(
+        monkeypatch,
+        ward=(fitting_module, "ward_tree"),
+        hdbscan=(fitting_module, "HDBSCAN"),
+        mixture=(fitting_module, "GaussianMixture"),
+    )
     config = SegmentationConfig.from_dict(
         {"sample_size": rows, "bootstrap_samples": 0, "k_min": 3, "k_max": 4}
     )
