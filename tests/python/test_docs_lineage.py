@@ -252,3 +252,52 @@ def test_coverage_check_flags_what_is_missing() -> None:
     assert "model b (models/b.sql): column extra is not documented" in (
         check_docs_coverage.find_gaps(manifest, catalog)
     )
+
+
+def test_a_column_rules_not_null_list_counts_as_the_key_not_null() -> None:
+    """`unique` on a column plus that column in a column_rules test's
+    not_null list is a key test; the same test listing another column is not."""
+
+    def manifest(not_null: list[str]) -> dict:
+        test = {
+            "resource_type": "test",
+            "package_name": "p",
+            "attached_node": "model.p.c",
+            "depends_on": {"nodes": ["model.p.c"]},
+        }
+        return {
+            "metadata": {"project_name": "p"},
+            "nodes": {
+                "model.p.c": {
+                    "resource_type": "model",
+                    "package_name": "p",
+                    "name": "c",
+                    "original_file_path": "models/c.sql",
+                    "description": "C.",
+                    "columns": {
+                        "id": {"description": "Key."},
+                        "other": {"description": "Other."},
+                    },
+                },
+                "test.p.unique_c_id": {
+                    **test,
+                    "test_metadata": {"name": "unique"},
+                    "column_name": "id",
+                },
+                "test.p.column_rules_c": {
+                    **test,
+                    "test_metadata": {
+                        "name": "column_rules",
+                        "kwargs": {"not_null": not_null},
+                    },
+                },
+            },
+            "sources": {},
+            "macros": {},
+        }
+
+    assert check_docs_coverage.find_gaps(manifest(["other", "id"])) == []
+    assert check_docs_coverage.find_gaps(manifest(["other"])) == [
+        "model c (models/c.sql): no key test (unique + not_null on a column, "
+        "or unique_combination_of_columns)"
+    ]
