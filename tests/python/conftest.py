@@ -272,12 +272,26 @@ def _checked(build: SharedBuild) -> Iterator[SharedBuild]:
     )
 
 
+def _generated_variables(folder: Path, variables: dict) -> dict:
+    """The dbt vars of a shared build of generated data in `folder`."""
+    return {"raw_transactions": f"{folder / 'raw'}/*.csv.gz", **variables}
+
+
 def _build_generated(
     folder: Path, customers: int, seed: int, variables: dict
 ) -> tuple[dict, DbtRun]:
-    raw = generate_data(folder, customers=customers, seed=seed)
-    variables = {"raw_transactions": f"{raw}/*.csv.gz", **variables}
+    generate_data(folder, customers=customers, seed=seed)
+    variables = _generated_variables(folder, variables)
     return variables, dbt("build", folder, variables)
+
+
+@pytest.fixture(scope="session")
+def generated_variables(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The dbt vars of generated_build, known before it is built: a dbt
+    command run with them (through pipeline.dbt) starts from the session's
+    cached partial parse of those vars, so it parses the project at most
+    once per session for every command with the same vars."""
+    return _generated_variables(shared_root(tmp_path_factory) / "generated", {})
 
 
 @pytest.fixture(scope="session")

@@ -102,14 +102,23 @@ def _inline_template() -> str:
 
 
 @pytest.fixture(scope="module")
-def jinja(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One dbt compile: the macros' answers, the defaults, the build's settings."""
+def jinja(tmp_path_factory: pytest.TempPathFactory, generated_variables: dict) -> dict:
+    """One dbt compile: the macros' answers, the defaults, the build's settings.
+
+    With the vars of the shared default build (no segmentation setting), so
+    it starts from the session's parse of those vars instead of parsing the
+    project again."""
     workdir: Path = tmp_path_factory.mktemp("settings")
+    # run as pipeline.dbt runs a build: in the folder, DUCKDB_PATH relative
     done = run_command(
         dbt_command(
-            "compile", workdir, args=["--quiet", "--inline", _inline_template()]
+            "compile",
+            workdir,
+            generated_variables,
+            args=["--quiet", "--inline", _inline_template()],
         ),
-        env=dbt_environment(workdir),
+        cwd=workdir,
+        env=dbt_environment(workdir, {"DUCKDB_PATH": "warehouse.duckdb"}),
         check=True,
     )
     parts = done.stdout.strip().split(MARKER)
