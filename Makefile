@@ -115,8 +115,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 spark-install: $(SPARK_STAMP)
 
+# Two workers, one test file each: the cross-engine macro cases run on their
+# own Spark while test_spark_build's two builds run.
 pytest-spark: spark-install
-	$(BIN)/python -m pytest tests/python -m spark --durations=5
+	$(BIN)/python -m pytest tests/python -m spark -n 2 --dist loadfile --durations=15
 
 test-spark: pytest-spark
 
