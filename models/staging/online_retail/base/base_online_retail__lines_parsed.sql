@@ -16,8 +16,14 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ drop_lines_of_reloaded_files(this, ref('base_online_retail__raw_files')) }}",
-    post_hook="{{ reread_files_the_native_reader_missed(this, source('online_retail', 'transaction_files')) }}"
+    pre_hook=[
+        "{{ drop_lines_of_reloaded_files(this, ref('base_online_retail__raw_files')) }}",
+        "{{ raw_lines_write_settings(true) }}"
+    ],
+    post_hook=[
+        "{{ reread_files_the_native_reader_missed(this, source('online_retail', 'transaction_files')) }}",
+        "{{ raw_lines_write_settings(false) }}"
+    ]
 ) }}
 
 {%- set transaction_files = source('online_retail', 'transaction_files') %}
