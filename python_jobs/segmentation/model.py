@@ -224,8 +224,11 @@ def _fit_transformer(X: np.ndarray, config: SegmentationConfig) -> FeatureTransf
     return transformer
 
 
-def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
-    """Fit and evaluate every candidate, then bootstrap those the selection needs."""
+def _evaluate_candidates(
+    ctx: FitContext,
+) -> tuple[list[Candidate], dict[int, np.ndarray]]:
+    """Fit and evaluate every candidate, then bootstrap those the selection
+    needs; also return each deployed candidate's labels of every customer."""
     config = ctx.config
     specs = candidate_specs(config, ctx.n_rows, ctx.Z.shape[1])
     logger.info(
@@ -238,9 +241,12 @@ def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
     reference_index = ctx.reference_index
     candidates: list[Candidate] = []
     jobs: dict[int, StabilityJob] = {}
+    deployed_labels: dict[int, np.ndarray] = {}
     for candidate_id, spec in enumerate(specs, start=1):
         candidate, labels = evaluate_candidate(candidate_id, spec, ctx)
         candidates.append(candidate)
+        if labels is not None:
+            deployed_labels[candidate_id] = labels
         if (
             config.bootstrap_samples > 0
             and labels is not None
@@ -254,7 +260,7 @@ def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
             )
     if jobs:
         _bootstrap(jobs, candidates, ctx, reference_index)
-    return candidates
+    return candidates, deployed_labels
 
 
 def _bootstrap(
@@ -366,9 +372,12 @@ def _fit(
     Z, to_scaled, pca_info = fit_pca(Xs, config)
     ctx = FitContext(config=config, Xs=Xs, Z=Z, to_scaled=to_scaled)
 
-    candidates = _evaluate_candidates(ctx)
+    candidates, deployed_labels = _evaluate_candidates(ctx)
     used = [list(config.features).index(f) for f in transformer.features_used_]
-    attach_feature_checks(candidates, X[:, used], Xs, transformer.features_used_)
+    attach_feature_checks(
+        candidates, X[:, used], Xs, transformer.features_used_, deployed_labels
+    )
+    del deployed_labels
     outcome = select_candidate(candidates, config)
     selected, fallback, note = outcome.selected, outcome.fallback, outcome.note
     if selected is None:
