@@ -59,7 +59,12 @@ from .data import (
     version_of,
 )
 from .errors import SegmentationError
-from .evaluation import StabilityBootstrap, StabilityJob, attach_feature_checks
+from .evaluation import (
+    StabilityBootstrap,
+    StabilityJob,
+    attach_feature_checks,
+    top_value_shares,
+)
 from .preprocessing import FeatureTransformer
 from .registry import REGISTRY_SCHEMA
 from .registry_row import Deployment, artifact_rows
@@ -252,10 +257,16 @@ def _evaluate_candidates(
             and labels is not None
             and not cheap_rejections(candidate, config)
         ):
+            assert candidate.deployed is not None
+            reference_labels = (
+                labels[reference_index]
+                if ctx.evaluation_index is None
+                else candidate.deployed.assign(ctx.Xs[reference_index])[0]
+            )
             jobs[candidate_id] = StabilityJob(
                 key=candidate_id,
                 spec=CandidateSpec(spec.algorithm, candidate.parameters),
-                reference_labels=labels[reference_index],
+                reference_labels=reference_labels,
                 n_segments=candidate.k,
             )
     if jobs:
@@ -319,9 +330,13 @@ def _deploy(
     previous_model: Mapping[str, Any] | None,
 ) -> tuple[Deployment, str | None]:
     """The selected candidate's non-empty segments, numbered, and every
-    training customer's segment under it."""
-    assert selected.deployed is not None and selected.sizes is not None
-    keep = np.flatnonzero(selected.sizes > 0)
+    training customer's segment under it. The segments and their sizes
+    are those of every customer (the candidates were measured on the
+    evaluation sample)."""
+    assert selected.deployed is not None
+    labels, _ = selected.deployed.assign(Xs)
+    sizes = np.bincount(labels[labels >= 0], minlength=selected.deployed.n_clusters)
+    keep = np.flatnonzero(sizes > 0)
     centroids_scaled = selected.deployed.centroids[keep]
     radii = None if selected.deployed.radii is None else selected.deployed.radii[keep]
     jaccard = None if selected.jaccard is None else selected.jaccard[keep]
@@ -329,7 +344,7 @@ def _deploy(
     ids, id_note = assign_segment_ids(
         centroids_scaled,
         centroids_original,
-        selected.sizes[keep],
+        sizes[keep],
         transformer,
         previous_model,
     )
@@ -374,8 +389,15 @@ def _fit(
 
     candidates, deployed_labels = _evaluate_candidates(ctx)
     used = [list(config.features).index(f) for f in transformer.features_used_]
+    raw = X[:, used]
+    evaluated = slice(None) if ctx.evaluation_index is None else ctx.evaluation_index
     attach_feature_checks(
-        candidates, X[:, used], Xs, transformer.features_used_, deployed_labels
+        candidates,
+        raw[evaluated],
+        ctx.Xs_evaluated,
+        transformer.features_used_,
+        deployed_labels,
+        top_value_shares(raw),
     )
     del deployed_labels
     outcome = select_candidate(candidates, config)
