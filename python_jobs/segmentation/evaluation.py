@@ -183,7 +183,7 @@ class SilhouetteSample:
 
 @dataclass(frozen=True)
 class DeployedMetrics:
-    """Quality of one deployed candidate on the training customers.
+    """Quality of one deployed candidate on the customers evaluated (all, or the evaluation sample).
 
     Attributes
     ----------
@@ -196,7 +196,7 @@ class DeployedMetrics:
     inertia : float
         Sum of squared distances of non-outlier rows to their centroid.
     smallest_segment_share : float
-        Smallest segment size divided by all customers.
+        Smallest segment size divided by the customers evaluated.
     noise_share : float
         Share of customers in the outlier segment.
     """

@@ -11,8 +11,10 @@ customer features:
    follows, inside fitting only;
 3. every candidate of :func:`~segmentation.algorithms.candidate_specs` is
    fitted, deployed as a nearest-centroid model and evaluated on the
-   deployed labels (:mod:`~segmentation.candidates`); candidates passing the
-   cheap checks are bootstrapped;
+   deployed labels of a seeded evaluation sample of at most
+   :data:`~segmentation.evaluation.EVALUATION_MAX_ROWS` customers
+   (:mod:`~segmentation.candidates`); candidates passing the cheap checks
+   are bootstrapped;
 4. :func:`~segmentation.selection.select_candidate` applies the selection
    rule; the chosen segments are numbered or matched to a previous model
    (:mod:`~segmentation.segment_ids`);
@@ -233,7 +235,8 @@ def _evaluate_candidates(
     ctx: FitContext,
 ) -> tuple[list[Candidate], dict[int, np.ndarray]]:
     """Fit and evaluate every candidate, then bootstrap those the selection
-    needs; also return each deployed candidate's labels of every customer."""
+    needs; also return each deployed candidate's labels of the evaluated
+    customers (``ctx.evaluation_index``)."""
     config = ctx.config
     specs = candidate_specs(config, ctx.n_rows, ctx.Z.shape[1])
     logger.info(
