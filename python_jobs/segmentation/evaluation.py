@@ -183,7 +183,8 @@ class SilhouetteSample:
 
 @dataclass(frozen=True)
 class DeployedMetrics:
-    """Quality of one deployed candidate on the customers evaluated (all, or the evaluation sample).
+    """Quality of one deployed candidate on the customers evaluated (all of
+    them, or the evaluation sample).
 
     Attributes
     ----------
