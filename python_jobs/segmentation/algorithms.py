@@ -27,8 +27,11 @@ from: agglomerative clustering, HDBSCAN and DBSCAN need quadratic memory or
 time, and the Gaussian mixture's EM costs O(n k d^2) per iteration for each
 of the two covariance types and each start tried (on the real data's 4,334
 customers these fits took 7 of the fit's 11 CPU seconds on all of them, 3 on
-2,500). Whatever the rows, every customer is then labelled by the deployed
-model, which is linear in the number of customers.
+2,500). Whatever the rows, each candidate's deployed model then labels the
+evaluation sample (at most
+:data:`~segmentation.evaluation.EVALUATION_MAX_ROWS` customers) it is
+measured on, and the chosen one every customer, which is linear in the
+number of customers.
 
 Plain k-means, the baseline every other algorithm must beat, is always in
 the grid, whether or not ``algorithms`` names it.

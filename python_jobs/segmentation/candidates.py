@@ -27,7 +27,12 @@ from .algorithms import (
 from .candidate_record import Candidate
 from .config import SegmentationConfig
 from .errors import SegmentationError
-from .evaluation import BOOTSTRAP_MAX_ROWS, SilhouetteSample, deployed_metrics
+from .evaluation import (
+    BOOTSTRAP_MAX_ROWS,
+    EVALUATION_MAX_ROWS,
+    SilhouetteSample,
+    deployed_metrics,
+)
 from .fitting import FitData, fit_clusters
 from .selection import cheap_rejections
 
@@ -78,7 +83,9 @@ class FitContext:
     what the costly algorithms (:data:`REFERENCE_SAMPLE_ALGORITHMS`) are
     fitted on, so their fits and their bootstrap refits see as many rows;
     ``silhouette`` the seeded sample every candidate's silhouette is
-    measured on, with its distances.
+    measured on, with its distances; ``evaluation_index`` the seeded sample
+    of at most ``EVALUATION_MAX_ROWS`` rows every candidate is labelled and
+    measured on (None: all rows, when there are no more).
     """
 
     config: SegmentationConfig
@@ -91,6 +98,9 @@ class FitContext:
     sample: FitData = field(init=False)
     reference: FitData = field(init=False)
     silhouette: SilhouetteSample = field(init=False)
+    evaluation_index: np.ndarray | None = field(init=False)
+    Z_evaluated: np.ndarray = field(init=False)
+    Xs_evaluated: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.n_rows
@@ -103,6 +113,12 @@ class FitContext:
         self.sample = FitData(np.ascontiguousarray(self.Z[self.sample_index]))
         self.reference = FitData(np.ascontiguousarray(self.Z[self.reference_index]))
         self.silhouette = SilhouetteSample.draw(self.Z, self.config.sample_size, seed)
+        self.evaluation_index = None
+        self.Z_evaluated, self.Xs_evaluated = self.Z, self.Xs
+        if n > EVALUATION_MAX_ROWS:
+            self.evaluation_index = _sample_rows(n, EVALUATION_MAX_ROWS, seed, stream=4)
+            self.Z_evaluated = np.ascontiguousarray(self.Z[self.evaluation_index])
+            self.Xs_evaluated = np.ascontiguousarray(self.Xs[self.evaluation_index])
 
     @property
     def n_rows(self) -> int:
@@ -130,7 +146,8 @@ class FitContext:
 def evaluate_candidate(
     candidate_id: int, spec: CandidateSpec, ctx: FitContext
 ) -> tuple[Candidate, np.ndarray | None]:
-    """Fit, deploy and evaluate one candidate; also return its deployed labels."""
+    """Fit, deploy and evaluate one candidate on the evaluated rows
+    (``ctx.evaluation_index``); also return its deployed labels of them."""
     config = ctx.config
     data, X_fit = ctx.data_for(spec)
     started = time.perf_counter()
@@ -146,15 +163,21 @@ def evaluate_candidate(
     if fit.centroids.shape[0] == 0:
         return candidate, None
     deployed = build_deployed_model(spec, fit, ctx.to_scaled, X_fit)
-    labels, _ = deployed.assign(ctx.Xs)
-    metrics = deployed_metrics(ctx.Z, labels, fit.centroids, ctx.silhouette)
+    labels, _ = deployed.assign(ctx.Xs_evaluated)
+    silhouette_labels = None
+    if ctx.evaluation_index is not None:
+        silhouette_labels, _ = deployed.assign(ctx.Xs[ctx.silhouette.index])
+    metrics = deployed_metrics(
+        ctx.Z_evaluated, labels, fit.centroids, ctx.silhouette, silhouette_labels
+    )
     candidate.deployed = deployed
     candidate.fit_centroids = fit.centroids
     candidate.sizes = metrics.sizes
     candidate.silhouette = metrics.silhouette
     candidate.davies_bouldin = metrics.davies_bouldin
     candidate.calinski_harabasz = metrics.calinski_harabasz
-    candidate.inertia = metrics.inertia
+    # a sum over the customers: the evaluation sample's, scaled to all of them
+    candidate.inertia = metrics.inertia * (ctx.n_rows / labels.size)
     candidate.smallest_segment_share = metrics.smallest_segment_share
     candidate.noise_share = metrics.noise_share
     candidate.fit_seconds = time.perf_counter() - started

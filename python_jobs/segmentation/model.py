@@ -11,8 +11,10 @@ customer features:
    follows, inside fitting only;
 3. every candidate of :func:`~segmentation.algorithms.candidate_specs` is
    fitted, deployed as a nearest-centroid model and evaluated on the
-   deployed labels (:mod:`~segmentation.candidates`); candidates passing the
-   cheap checks are bootstrapped;
+   deployed labels of a seeded evaluation sample of at most
+   :data:`~segmentation.evaluation.EVALUATION_MAX_ROWS` customers
+   (:mod:`~segmentation.candidates`); candidates passing the cheap checks
+   are bootstrapped;
 4. :func:`~segmentation.selection.select_candidate` applies the selection
    rule; the chosen segments are numbered or matched to a previous model
    (:mod:`~segmentation.segment_ids`);
@@ -59,7 +61,12 @@ from .data import (
     version_of,
 )
 from .errors import SegmentationError
-from .evaluation import StabilityBootstrap, StabilityJob, attach_feature_checks
+from .evaluation import (
+    StabilityBootstrap,
+    StabilityJob,
+    attach_feature_checks,
+    top_value_shares,
+)
 from .preprocessing import FeatureTransformer
 from .registry import REGISTRY_SCHEMA
 from .registry_row import Deployment, artifact_rows
@@ -224,8 +231,12 @@ def _fit_transformer(X: np.ndarray, config: SegmentationConfig) -> FeatureTransf
     return transformer
 
 
-def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
-    """Fit and evaluate every candidate, then bootstrap those the selection needs."""
+def _evaluate_candidates(
+    ctx: FitContext,
+) -> tuple[list[Candidate], dict[int, np.ndarray]]:
+    """Fit and evaluate every candidate, then bootstrap those the selection
+    needs; also return each deployed candidate's labels of the evaluated
+    customers (``ctx.evaluation_index``)."""
     config = ctx.config
     specs = candidate_specs(config, ctx.n_rows, ctx.Z.shape[1])
     logger.info(
@@ -238,23 +249,32 @@ def _evaluate_candidates(ctx: FitContext) -> list[Candidate]:
     reference_index = ctx.reference_index
     candidates: list[Candidate] = []
     jobs: dict[int, StabilityJob] = {}
+    deployed_labels: dict[int, np.ndarray] = {}
     for candidate_id, spec in enumerate(specs, start=1):
         candidate, labels = evaluate_candidate(candidate_id, spec, ctx)
         candidates.append(candidate)
+        if labels is not None:
+            deployed_labels[candidate_id] = labels
         if (
             config.bootstrap_samples > 0
             and labels is not None
             and not cheap_rejections(candidate, config)
         ):
+            assert candidate.deployed is not None
+            reference_labels = (
+                labels[reference_index]
+                if ctx.evaluation_index is None
+                else candidate.deployed.assign(ctx.Xs[reference_index])[0]
+            )
             jobs[candidate_id] = StabilityJob(
                 key=candidate_id,
                 spec=CandidateSpec(spec.algorithm, candidate.parameters),
-                reference_labels=labels[reference_index],
+                reference_labels=reference_labels,
                 n_segments=candidate.k,
             )
     if jobs:
         _bootstrap(jobs, candidates, ctx, reference_index)
-    return candidates
+    return candidates, deployed_labels
 
 
 def _bootstrap(
@@ -313,9 +333,13 @@ def _deploy(
     previous_model: Mapping[str, Any] | None,
 ) -> tuple[Deployment, str | None]:
     """The selected candidate's non-empty segments, numbered, and every
-    training customer's segment under it."""
-    assert selected.deployed is not None and selected.sizes is not None
-    keep = np.flatnonzero(selected.sizes > 0)
+    training customer's segment under it. The segments and their sizes
+    are those of every customer (the candidates were measured on the
+    evaluation sample)."""
+    assert selected.deployed is not None
+    labels, _ = selected.deployed.assign(Xs)
+    sizes = np.bincount(labels[labels >= 0], minlength=selected.deployed.n_clusters)
+    keep = np.flatnonzero(sizes > 0)
     centroids_scaled = selected.deployed.centroids[keep]
     radii = None if selected.deployed.radii is None else selected.deployed.radii[keep]
     jaccard = None if selected.jaccard is None else selected.jaccard[keep]
@@ -323,7 +347,7 @@ def _deploy(
     ids, id_note = assign_segment_ids(
         centroids_scaled,
         centroids_original,
-        selected.sizes[keep],
+        sizes[keep],
         transformer,
         previous_model,
     )
@@ -366,9 +390,19 @@ def _fit(
     Z, to_scaled, pca_info = fit_pca(Xs, config)
     ctx = FitContext(config=config, Xs=Xs, Z=Z, to_scaled=to_scaled)
 
-    candidates = _evaluate_candidates(ctx)
+    candidates, deployed_labels = _evaluate_candidates(ctx)
     used = [list(config.features).index(f) for f in transformer.features_used_]
-    attach_feature_checks(candidates, X[:, used], Xs, transformer.features_used_)
+    raw = X[:, used]
+    evaluated = slice(None) if ctx.evaluation_index is None else ctx.evaluation_index
+    attach_feature_checks(
+        candidates,
+        raw[evaluated],
+        ctx.Xs_evaluated,
+        transformer.features_used_,
+        deployed_labels,
+        top_value_shares(raw),
+    )
+    del deployed_labels
     outcome = select_candidate(candidates, config)
     selected, fallback, note = outcome.selected, outcome.fallback, outcome.note
     if selected is None:

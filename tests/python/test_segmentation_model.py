@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
+import segmentation.candidates as candidates_module
 import segmentation.evaluation as evaluation_module
 import segmentation.fitting as fitting_module
 from segmentation import (
@@ -526,6 +527,35 @@ def test_costly_algorithms_see_the_bootstrap_reference_sample(
     assert fit_rows["kmeans"] == rows
     assert fit_rows["agglomerative"] == fit_rows["gaussian_mixture"] == limit
     assert len(result.labels) == rows
+
+
+def test_candidates_are_evaluated_on_a_bounded_sample(
+    segmentation_customers: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above EVALUATION_MAX_ROWS customers each candidate's metrics come
+    from the evaluation sample, while the chosen model labels and sizes
+    every customer."""
+    limit = 1000
+    rows = segmentation_customers.num_rows
+    assert rows > limit
+    monkeypatch.setattr(candidates_module, "EVALUATION_MAX_ROWS", limit)
+    seen = _record_rows_seen(monkeypatch, metrics=(evaluation_module, "cluster_scores"))
+    config = SegmentationConfig.from_dict(
+        {"bootstrap_samples": 2, "k_min": 3, "k_max": 4}
+    )
+    result = fit_segmentation(segmentation_customers, config)
+    # outliers left out, so at most the sample's rows
+    assert seen["metrics"] and max(seen["metrics"]) <= limit
+    assert len(result.labels) == rows
+    segments = [r for r in result.artifact_rows if r["artifact"] == "segment"]
+    assert sum(r["segment_size"] for r in segments) == rows
+    # segment 0 holds the outliers; the sample's smallest share estimates
+    # that of all customers
+    sizes = np.bincount(result.segment_ids)[1:]
+    smallest_of_all = sizes[sizes > 0].min() / rows
+    assert result.selected.smallest_segment_share == pytest.approx(
+        smallest_of_all, abs=0.05
+    )
 
 
 # --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from segmentation.evaluation import (
     StabilityBootstrap,
     StabilityJob,
     bootstrap_stability,
+    cluster_scores,
     feature_check,
     segment_jaccard,
     silhouette_from_distances,
@@ -39,7 +40,12 @@ from segmentation.selection import (
 )
 from sklearn.cluster import AgglomerativeClustering, ward_tree
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
 
 
 def _candidate(
@@ -335,6 +341,21 @@ def test_silhouette_from_distances_is_sklearns_silhouette() -> None:
         assert sample.score(labels) == pytest.approx(expected, rel=1e-12, abs=1e-12)
     with pytest.raises(ValueError, match="Number of labels is 1"):
         silhouette_from_distances(np.zeros((3, 3)), np.zeros(3, dtype=int))
+
+
+def test_cluster_scores_are_sklearns_davies_bouldin_and_calinski_harabasz() -> None:
+    X, _ = make_blobs(n_samples=300, centers=4, n_features=5, random_state=1)
+    for labels in _labellings():
+        # the fit passes the rows outside the outlier group
+        inside = labels >= 0
+        Xi, li = X[inside], labels[inside]
+        davies_bouldin, calinski_harabasz = cluster_scores(Xi, li)
+        assert davies_bouldin == pytest.approx(davies_bouldin_score(Xi, li), rel=1e-9)
+        assert calinski_harabasz == pytest.approx(
+            calinski_harabasz_score(Xi, li), rel=1e-9
+        )
+    with pytest.raises(ValueError, match="Number of labels is 1"):
+        cluster_scores(np.zeros((3, 2)), np.zeros(3, dtype=int))
 
 
 def _random_grid(rng: np.random.Generator) -> list[Candidate]:
