@@ -6,115 +6,43 @@
     monetary value and tenure name the persona; behaviour (basket size,
     weekend orders, returns) only qualifies it. -#}
 
-{#- Every feature the persona rules and the profiles read, and those that
-    are compared on a log scale because they are heavily right-skewed. -#}
-{%- set persona_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
-    'items_per_order', 'distinct_products', 'return_rate', 'mean_days_between_orders',
-    'weekend_order_share'] %}
-{%- set log_scaled_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
-    'items_per_order', 'distinct_products', 'mean_days_between_orders'] %}
+{%- set persona_features = persona_features() %}
 
 
 with
 
-customer_features as (
-    select
-        {%- for feature in persona_features %}
-            {{ feature }},
-        {%- endfor %}
-        customer_id
-    from {{ ref('customer_features') }}
-),
-
-customer_assignments as (
-    select
-        customer_id,
-        segment_id
-    from {{ ref('int_customers_scored') }}
-),
-
-segments as (
-    select
-        segments.model_version,
-        segments.segment_id
-    from {{ ref('int_segmentation_model_segments') }} as segments
-    inner join {{ ref('int_segmentation_model_in_use') }} as in_use
-        on segments.model_version = in_use.model_version
-),
-
-persona_scale as (
-    {#- signed log for skewed features, so a few huge customers do not
-        dominate the mean and the spread -#}
-    select
-        {%- for feature in persona_features %}
-            {%- if feature in log_scaled_features %}
-                sign(customer_features.{{ feature }})
-                * ln(1 + abs(customer_features.{{ feature }})) as {{ feature }},
-            {%- else %}
-                customer_features.{{ feature }},
-            {%- endif %}
-        {%- endfor %}
-        customer_assignments.segment_id
-    from customer_features
-    inner join customer_assignments
-        on customer_features.customer_id = customer_assignments.customer_id
-),
-
-population as (
-    select
-        {%- for feature in persona_features %}
-            avg({{ feature }}) as {{ feature }}_mean,
-            stddev_pop({{ feature }}) as {{ feature }}_std,
-        {%- endfor %}
-        count(*) as customer_count
-    from persona_scale
-),
-
-segment_means as (
-    select
-        {%- for feature in persona_features %}
-            avg({{ feature }}) as {{ feature }}_mean,
-        {%- endfor %}
-        segment_id,
-        count(*) as customer_count
-    from persona_scale
-    group by segment_id
-),
-
 segment_z_scores as (
-    {#- rounded to 3 decimals: the rules read exactly the values shown -#}
     select
-        segments.model_version,
-        segments.segment_id,
+        model_version,
+        segment_id,
         {%- for feature in persona_features %}
-            coalesce(
-                round(
-                    (segment_means.{{ feature }}_mean - population.{{ feature }}_mean)
-                    / nullif(population.{{ feature }}_std, 0),
-                    3
-                ),
-                0
-            ) as {{ feature }}_z,
+            {{ feature }}_z,
         {%- endfor %}
-        coalesce(segment_means.customer_count, 0) as customer_count
-    from segments
-    cross join population
-    left join segment_means
-        on segments.segment_id = segment_means.segment_id
+        customer_count
+    from {{ ref('int_segments_z_scored') }}
 ),
 
 z_scores as (
-    {#- one row per segment and feature -#}
-    {%- for feature in persona_features %}
-        select
-            segment_id,
-            '{{ feature }}' as feature,
-            {{ feature }}_z as z_score
-        from segment_z_scores
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {#- one row per segment and feature: one pass over segment_z_scores with
+        the feature names as rows (a union of one select per feature would
+        make Spark analyse and plan the whole query above once per feature) -#}
+    select
+        segment_z_scores.segment_id,
+        feature_names.feature,
+        case feature_names.feature
+            {%- for feature in persona_features %}
+                when '{{ feature }}' then segment_z_scores.{{ feature }}_z
+            {%- endfor %}
+        end as z_score
+    from segment_z_scores
+    cross join (
+        {%- for feature in persona_features %}
+            select '{{ feature }}' as feature
+            {%- if not loop.last %}
+                union all
+            {%- endif %}
+        {%- endfor %}
+    ) as feature_names
 ),
 
 conditions as (

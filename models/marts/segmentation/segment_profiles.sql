@@ -3,9 +3,8 @@
     feature, the top countries and products and the dominant RFM segments
     of both RFM schemes. See the `segment_profiles` doc block. -#}
 
-{%- set profile_features = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_order_value',
-    'items_per_order', 'distinct_products', 'return_rate', 'mean_days_between_orders',
-    'weekend_order_share'] %}
+{#- the persona features: their z-scores come from segment_personas -#}
+{%- set profile_features = persona_features() %}
 
 with
 
