@@ -43,13 +43,17 @@ SMALL_SEGMENTATION = {
 MAX_ABS = {"max_abs_quantity": 5000, "max_abs_unit_price": 5000}
 # A build that must stop leaves out what runs before the stop and does not
 # read the input: the seeds (loaded by the module's first build), their
-# tests, the unit tests and the time spine. The node that stops, and the
-# on-run-end publication hook that must keep the last publication, run.
+# tests, the unit tests and the time spine; and the generic data tests
+# (unique, not_null, ...: the first build runs them on the same models),
+# none of which is what stops a build. The node that stops (a model, a
+# hook or a singular test such as customer_features_can_be_segmented), and
+# the on-run-end publication hook that must keep the last publication, run.
 STOP = [
     "--exclude",
     "resource_type:seed",
     "resource_type:unit_test",
     "metricflow_time_spine",
+    "test_type:generic",
 ]
 # The builds that read another format or dialect check the staged lines,
 # the rejects and the customer features: they build those and what they are
