@@ -65,7 +65,9 @@ docs-check: install
 
 # Test files run in parallel, each file whole on one worker (--dist loadfile),
 # so a module's own builds happen once; the shared builds of conftest.py are
-# built once per run for all workers. The 15 slowest steps are listed last;
+# built once per run for all workers. The longest files go first, in the
+# order of conftest.py's LONGEST_FILES_FIRST (--no-loadscope-reorder keeps
+# it), so the workers end together. The 15 slowest steps are listed last;
 # TEST_COMMAND_LOG=file appends every command the tests run (each dbt
 # invocation) with its test and seconds to file, one JSON line each.
 # dbt commands run in a fork server per worker (dbt imported once) and start
@@ -75,7 +77,7 @@ docs-check: install
 # (Spark section below), which `make test` runs after this.
 PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/python -m pytest tests/python -m "not spark" -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest tests/python -m "not spark" -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 docs: install
 	$(DBT) docs generate

@@ -104,6 +104,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 # --------------------------------------------------------------------------
+# the order of the test files (balance of the xdist workers)
+
+# The test files that cost the most (their own builds, or the first need of a
+# shared build), most first. `make pytest` hands whole files to the workers
+# in collection order (--dist loadfile --no-loadscope-reorder), each worker
+# taking the next file when it is almost done: the long files start first
+# and the short ones fill in at the end, so both workers end at about the
+# same time. test_eda comes second so that the shared default build, which
+# many files read, is built while the other worker runs test_bad_input.
+LONGEST_FILES_FIRST = (
+    "test_bad_input.py",
+    "test_eda.py",
+    "test_model_registry.py",
+    "test_faults.py",
+    "test_model_maintenance.py",
+    "test_benchmark.py",
+    "test_planted_personas.py",
+    "test_invariants.py",
+    "test_report.py",
+    "test_dbt_runner.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of LONGEST_FILES_FIRST first, in that order; then the rest
+    in their own order. Within a file the order stays as it is."""
+    rank = {name: i for i, name in enumerate(LONGEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+# --------------------------------------------------------------------------
 # shared builds
 
 SMALL_SEGMENTATION = {
