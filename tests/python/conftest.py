@@ -21,6 +21,10 @@ the same folder), into the session's temporary folder:
     the real UCI Online Retail data (../shared/data/online_retail), default
     settings. In CI a missing data set fails the test; elsewhere it skips.
 
+(``generated_variables`` are generated_build's vars, known before it is
+built: a dbt command that needs the default settings but not the warehouse
+runs with them, and starts from the session's cached parse of those vars.)
+
 Each hands out a :class:`SharedBuild`, a read-only handle shaped like
 ``pipeline.DbtRun`` (``returncode``, ``output``, ``warehouse``, ``query``)
 plus ``arrow``, ``folder``, ``raw``, ``ground_truth``, ``variables`` and
