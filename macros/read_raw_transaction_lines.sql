@@ -109,39 +109,50 @@
 {% endmacro %}
 
 
+{#- raw_csv_fields(column): SQL, the fields of a line (the text in
+    `column`) as an array of text: a plain split at the delimiter when it has
+    no quote, else a regex that honours quoting, with the quotes removed and
+    "" read as ". -#}
+{% macro raw_csv_fields(column) %}
+    {%- set dialect = raw_csv_dialect() -%}
+    {%- set unquoted_field -%}
+        case
+            when length(field) >= 2 and left(field, 1) = '"' and right(field, 1) = '"'
+                then replace(substring(field, 2, length(field) - 2), '""', '"')
+            else field
+        end
+    {%- endset -%}
+    {%- set quoting_fields = "regexp_extract_all(" ~ column ~ ", "
+        ~ sql_string_literal('(?:^|' ~ dialect.d ~ ')(' ~ dialect.any_field ~ ')') ~ ", 1)" -%}
+    {%- set fields -%}
+        case
+            when not contains({{ column }}, '"') then {{ split_to_array(column, dialect.delimiter) }}
+            else {{ transform_array(quoting_fields, 'field', unquoted_field) }}
+        end
+    {%- endset -%}
+    {{- return(fields) -}}
+{% endmacro %}
+
+
 {#-
     read_raw_csv_lines_exactly(location, required_columns, sample_lines=none)
 
     The line-exact CSV reader of read_raw_transaction_lines: every physical
     line of the files `location` (SQL) read whole, split in SQL, the header
-    checked by name. DuckDB only for now (docs/spark.md).
+    checked by name. Each engine numbers the lines of its own reader
+    (CTEs numbered_lines and header_lines); the split, the header check and
+    the line_error rules are one macro for both (raw_csv_lines_by_header).
 -#}
 {% macro read_raw_csv_lines_exactly(location, required_columns, sample_lines=none) %}
     {{- return(adapter.dispatch('read_raw_csv_lines_exactly')(location, required_columns, sample_lines)) -}}
 {% endmacro %}
 
-{#- Spark: the same steps on Spark's text source (spark__read_raw_csv_as_lines),
-    with Spark's array functions; the same line_error rules and messages. -#}
+{#- Spark: a line's number is its row_number() in its file, in the order of
+    Spark's text source (spark__read_raw_csv_as_lines). -#}
 {% macro spark__read_raw_csv_lines_exactly(location, required_columns, sample_lines=none) %}
-    {%- set dialect = raw_csv_dialect() -%}
-    {%- set delimiter = dialect.delimiter -%}
-    {%- set delimiter_shown = dialect.delimiter_shown -%}
-    {%- set split_fields -%}
-        case
-            when not contains(raw_line, '"') then {{ split_to_array('raw_line', delimiter) }}
-            else transform(
-                regexp_extract_all(raw_line, {{ sql_string_literal('(?:^|' ~ dialect.d ~ ')(' ~ dialect.any_field ~ ')') }}, 1),
-                field -> case
-                    when length(field) >= 2 and startswith(field, '"') and endswith(field, '"')
-                        then replace(substring(field, 2, length(field) - 2), '""', '"')
-                    else field
-                end
-            )
-        end
-    {%- endset -%}
     with
 
-    physical_lines as (
+    numbered_lines as (
         select
             filename as source_file,
             row_number() over (partition by filename order by block_start, scan_order) as source_line_number,
@@ -153,123 +164,18 @@
         {%- endif %}
     ),
 
-    split_lines as (
+    header_lines as (
         select
             source_file,
-            source_line_number,
-            raw_line,
-            raw_line is null or {{ regexp_is_full_match('raw_line', '\\s*') }} as is_blank,
-            {{ raw_line_has_malformed_quoting('raw_line') }} as has_malformed_quoting,
-            {{ split_fields }} as fields
-        from physical_lines
-        where source_line_number > 1
-    ),
-
-    file_headers as (
-        select
-            source_file,
-            raw_line as header_line,
-            transform({{ split_fields }}, name -> lower(trim(replace(name, chr(65279), '')))) as header_names
-        from physical_lines
+            raw_line as header_line
+        from numbered_lines
         where source_line_number = 1
     ),
 
-    header_positions as (
-        select
-            source_file,
-            header_line,
-            header_names,
-            {%- for raw_name, column_name in required_columns %}
-            array_position(header_names, '{{ raw_name }}') as {{ column_name }}_position,
-            {%- endfor %}
-            filter(
-                array('InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'),
-                name -> not array_contains(header_names, lower(name))
-            ) as missing_names,
-            -- the separator that a header read as one field seems to use instead
-            case
-                when size(header_names) > 1 then null
-                {%- for code, shown in [(59, ';'), (9, '\\t'), (124, '|'), (44, ',')] if shown != delimiter_shown %}
-                when size(split(header_line, {{ sql_string_literal('\\Q' ~ ('\t' if code == 9 else shown) ~ '\\E') }}, -1)) >= {{ required_columns | length }}
-                    then {{ sql_string_literal(shown) }}
-                {%- endfor %}
-            end as likely_delimiter
-        from file_headers
-    ),
-
-    checked_headers as (
-        select
-            source_file,
-            case
-                when size(missing_names) > 0
-                    then raise_error(
-                        'Raw file ' || source_file || ': the header (line 1) lacks the column'
-                        || case when size(missing_names) > 1 then 's ' else ' ' end
-                        || array_join(missing_names, ', ') || '; it reads ['
-                        || coalesce(left(replace(header_line, chr(9), {{ sql_string_literal('\\t') }}), 300), '') || ']. '
-                        || case
-                            when likely_delimiter is not null
-                                then {{ sql_string_literal("The file looks separated by '") }} || likely_delimiter
-                                || {{ sql_string_literal("', not by '" ~ delimiter_shown ~ "': run with --vars '{raw_csv_delimiter: \"") }}
-                                || likely_delimiter || {{ sql_string_literal("\"}'. ") }}
-                            else {{ sql_string_literal(
-                                "Every file needs the columns InvoiceNo, StockCode, Description, Quantity, InvoiceDate, "
-                                ~ "UnitPrice, CustomerID and Country (any order, any case; others are ignored): fix the "
-                                ~ "export, or set the dbt var raw_csv_delimiter if it is separated by another character "
-                                ~ "than '" ~ delimiter_shown ~ "'. ") }}
-                        end
-                        || 'The build stops here; the last publication stays as it is.'
-                    )
-                else size(header_names)
-            end as header_field_count,
-            {%- for raw_name, column_name in required_columns %}
-            {{ column_name }}_position{{ "," if not loop.last }}
-            {%- endfor %}
-        from header_positions
-    ),
-
-    final as (
-        select
-            split_lines.source_file,
-            split_lines.source_line_number,
-            split_lines.raw_line,
-            case
-                when split_lines.is_blank then 'blank_line'
-                when split_lines.has_malformed_quoting then 'malformed_quoting'
-                when size(split_lines.fields) != checked_headers.header_field_count then 'wrong_field_count'
-            end as line_error,
-            {%- for raw_name, column_name in required_columns %}
-            try_element_at(split_lines.fields, cast(nullif(checked_headers.{{ column_name }}_position, 0) as int)) as {{ column_name }}{{ "," if not loop.last }}
-            {%- endfor %}
-        from split_lines
-        inner join checked_headers
-            on split_lines.source_file = checked_headers.source_file
-    )
-
-    select * from final
+    {{ raw_csv_lines_by_header(required_columns) }}
 {% endmacro %}
 
 {% macro duckdb__read_raw_csv_lines_exactly(location, required_columns, sample_lines=none) %}
-    {%- set dialect = raw_csv_dialect() -%}
-    {%- set delimiter = dialect.delimiter -%}
-    {%- set delimiter_shown = dialect.delimiter_shown -%}
-    {%- set d = dialect.d -%}
-    {%- set any_field = dialect.any_field -%}
-    {#- a line's fields: a plain split when it has no quote, else a regex that
-        honours quoting, with the quotes removed and "" read as " -#}
-    {%- set split_fields -%}
-        case
-            when not contains(raw_line, '"') then string_split(raw_line, '{{ delimiter }}')
-            else list_transform(
-                regexp_extract_all(raw_line, '(?:^|{{ d }})({{ any_field }})', 1),
-                field -> case
-                    when len(field) >= 2 and starts_with(field, '"') and ends_with(field, '"')
-                        then replace(field[2:-2], '""', '"')
-                    else field
-                end
-            )
-        end
-    {%- endset -%}
     with
 
     physical_lines as (
@@ -304,30 +210,80 @@
             on physical_lines.source_file = file_starts.source_file
     ),
 
+    header_lines as (
+        -- (the header lines are found apart, from the per-file table, so that
+        -- numbered_lines is read once and never held in memory whole)
+        select
+            physical_lines.source_file,
+            physical_lines.raw_line as header_line
+        from physical_lines
+        inner join file_starts
+            on
+                physical_lines.source_file = file_starts.source_file
+                and physical_lines.scan_position = file_starts.first_scan_position
+    ),
+
+    {{ raw_csv_lines_by_header(required_columns) }}
+{% endmacro %}
+
+
+{#-
+    raw_csv_lines_by_header(required_columns)
+
+    The rest of read_raw_csv_lines_exactly, the same on every engine: CTEs
+    after the engine's `numbered_lines` (source_file, source_line_number,
+    raw_line) and `header_lines` (source_file, header_line), then the final
+    select. Each line is split into fields (a plain split when it has no
+    quote, else a regex that honours quoting, with the quotes removed and ""
+    read as "); the header's names are matched case-insensitively (a
+    byte-order mark dropped); a header that lacks a required column stops
+    the query with a message naming the file and, when the header reads as
+    one field, the separator it seems to use; line_error is blank_line,
+    malformed_quoting or wrong_field_count.
+-#}
+{% macro raw_csv_lines_by_header(required_columns) %}
+    {%- set dialect = raw_csv_dialect() -%}
+    {%- set delimiter_shown = dialect.delimiter_shown -%}
+    {%- set required_names = [] -%}
+    {%- for name in ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] -%}
+        {%- do required_names.append(sql_string_literal(name)) -%}
+    {%- endfor -%}
+    {%- set header_message -%}
+        'Raw file ' || source_file || ': the header (line 1) lacks the column'
+        || case when {{ array_length('missing_names') }} > 1 then 's ' else ' ' end
+        || {{ join_array('missing_names', ', ') }} || '; it reads ['
+        || coalesce(left(replace(header_line, chr(9), {{ sql_string_literal('\\t') }}), 300), '') || ']. '
+        || case
+            when likely_delimiter is not null
+                then {{ sql_string_literal("The file looks separated by '") }} || likely_delimiter
+                || {{ sql_string_literal("', not by '" ~ delimiter_shown ~ "': run with --vars '{raw_csv_delimiter: \"") }}
+                || likely_delimiter || {{ sql_string_literal("\"}'. ") }}
+            else {{ sql_string_literal(
+                "Every file needs the columns InvoiceNo, StockCode, Description, Quantity, InvoiceDate, "
+                ~ "UnitPrice, CustomerID and Country (any order, any case; others are ignored): fix the "
+                ~ "export, or set the dbt var raw_csv_delimiter if it is separated by another character "
+                ~ "than '" ~ delimiter_shown ~ "'. ") }}
+        end
+        || 'The build stops here; the last publication stays as it is.'
+    {%- endset -%}
     split_lines as (
-        -- (the header lines are split apart, in file_headers, so that this
-        -- CTE is read once and never held in memory whole)
         select
             source_file,
             source_line_number,
             raw_line,
-            raw_line is null or regexp_full_match(raw_line, '\s*') as is_blank,
+            raw_line is null or {{ regexp_is_full_match('raw_line', '\\s*') }} as is_blank,
             {{ raw_line_has_malformed_quoting('raw_line') }} as has_malformed_quoting,
-            {{ split_fields }} as fields
+            {{ raw_csv_fields('raw_line') }} as fields
         from numbered_lines
         where source_line_number > 1
     ),
 
     file_headers as (
         select
-            physical_lines.source_file,
-            physical_lines.raw_line as header_line,
-            list_transform({{ split_fields }}, name -> lower(trim(replace(name, chr(65279), '')))) as header_names
-        from physical_lines
-        inner join file_starts
-            on
-                physical_lines.source_file = file_starts.source_file
-                and physical_lines.scan_position = file_starts.first_scan_position
+            source_file,
+            header_line,
+            {{ transform_array(raw_csv_fields('header_line'), 'name', "lower(trim(replace(name, chr(65279), '')))") }} as header_names
+        from header_lines
     ),
 
     header_positions as (
@@ -336,17 +292,15 @@
             header_line,
             header_names,
             {%- for raw_name, column_name in required_columns %}
-            list_position(header_names, '{{ raw_name }}') as {{ column_name }}_position,
+            cast({{ array_position_or_null('header_names', sql_string_literal(raw_name)) }} as integer) as {{ column_name }}_position,
             {%- endfor %}
-            list_filter(
-                ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'],
-                name -> not list_contains(header_names, lower(name))
-            ) as missing_names,
+            {{ filter_array(array_of(required_names), 'name', 'not ' ~ array_contains_value('header_names', 'lower(name)')) }} as missing_names,
             -- the separator that a header read as one field seems to use instead
             case
-                when len(header_names) > 1 then null
-                {%- for code, shown in [(59, ';'), (9, '\\t'), (124, '|'), (44, ',')] if shown != delimiter_shown %}
-                when len(string_split(header_line, chr({{ code }}))) >= {{ required_columns | length }} then '{{ shown }}'
+                when {{ array_length('header_names') }} > 1 then null
+                {%- for character, shown in [(';', ';'), ('\t', '\\t'), ('|', '|'), (',', ',')] if shown != delimiter_shown %}
+                when {{ array_length(split_to_array('header_line', character)) }} >= {{ required_columns | length }}
+                    then {{ sql_string_literal(shown) }}
                 {%- endfor %}
             end as likely_delimiter
         from file_headers
@@ -356,25 +310,9 @@
         select
             source_file,
             case
-                when len(missing_names) > 0
-                    then error(
-                        'Raw file ' || source_file || ': the header (line 1) lacks the column'
-                        || case when len(missing_names) > 1 then 's ' else ' ' end
-                        || array_to_string(missing_names, ', ') || '; it reads ['
-                        || coalesce(left(replace(header_line, chr(9), '\t'), 300), '') || ']. '
-                        || case
-                            when likely_delimiter is not null
-                                then 'The file looks separated by ''' || likely_delimiter || ''', not by '''
-                                || '{{ delimiter_shown }}'': run with --vars ''{raw_csv_delimiter: "'
-                                || likely_delimiter || '"}''. '
-                            else 'Every file needs the columns InvoiceNo, StockCode, Description, Quantity, InvoiceDate, '
-                                || 'UnitPrice, CustomerID and Country (any order, any case; others are ignored): fix the '
-                                || 'export, or set the dbt var raw_csv_delimiter if it is separated by another character '
-                                || 'than ''{{ delimiter_shown }}''. '
-                        end
-                        || 'The build stops here; the last publication stays as it is.'
-                    )
-                else len(header_names)
+                when {{ array_length('missing_names') }} > 0
+                    then {{ raise_error(header_message) }}
+                else {{ array_length('header_names') }}
             end as header_field_count,
             {%- for raw_name, column_name in required_columns %}
             {{ column_name }}_position{{ "," if not loop.last }}
@@ -390,10 +328,10 @@
             case
                 when split_lines.is_blank then 'blank_line'
                 when split_lines.has_malformed_quoting then 'malformed_quoting'
-                when len(split_lines.fields) != checked_headers.header_field_count then 'wrong_field_count'
+                when {{ array_length('split_lines.fields') }} != checked_headers.header_field_count then 'wrong_field_count'
             end as line_error,
             {%- for raw_name, column_name in required_columns %}
-            split_lines.fields[checked_headers.{{ column_name }}_position] as {{ column_name }}{{ "," if not loop.last }}
+            {{ array_element('split_lines.fields', 'checked_headers.' ~ column_name ~ '_position') }} as {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
         from split_lines
         inner join checked_headers
