@@ -45,14 +45,14 @@
             unit_price as unit_price_number,
             invoice_date as invoiced_at
             {%- else %}
-            try_cast(trim(quantity) as double) as quantity_number,
-            try_cast(trim(unit_price) as double) as unit_price_number,
+            try_cast({{ raw_trimmed('quantity') }} as double) as quantity_number,
+            try_cast({{ raw_trimmed('unit_price') }} as double) as unit_price_number,
             -- the formats in the order raw_date_formats_by_use found them used:
             -- the first that reads the date wins
             {%- endif %}
             {%- if typed %}
             {%- elif date_formats | length > 0 %}
-                {{ parse_timestamp_with_formats('trim(invoice_date)', date_formats) }} as invoiced_at
+                {{ parse_timestamp_with_formats(raw_trimmed('invoice_date'), date_formats) }} as invoiced_at
             {%- else %}
                 cast(null as timestamp) as invoiced_at
             {%- endif %}
@@ -140,10 +140,21 @@
 {% endmacro %}
 
 {% macro duckdb__raw_text_or_null(column) %}
-    {{- return("nullif(" ~ _duckdb_trimmed(column) ~ ", '')") -}}
+    {{- return("nullif(" ~ raw_trimmed(column) ~ ", '')") -}}
 {% endmacro %}
 
-{% macro _duckdb_trimmed(column) %}
+
+{#- raw_trimmed(column): SQL, a raw text field trimmed (see raw_text_or_null
+    for the DuckDB version), before it is read as a number or a date. -#}
+{% macro raw_trimmed(column) %}
+    {{- return(adapter.dispatch('raw_trimmed')(column)) -}}
+{% endmacro %}
+
+{% macro default__raw_trimmed(column) %}
+    {{- return("trim(" ~ column ~ ")") -}}
+{% endmacro %}
+
+{% macro duckdb__raw_trimmed(column) %}
     {{- return(
         "(case when prefix(" ~ column ~ ", ' ') or suffix(" ~ column ~ ", ' ') or strlen(" ~ column ~ ") != length(" ~ column ~ ") "
         ~ "then trim(" ~ column ~ ") else " ~ column ~ " end)"
@@ -171,7 +182,7 @@
 {% endmacro %}
 
 {% macro duckdb__raw_customer_id_or_null(column) %}
-    {%- set trimmed = _duckdb_trimmed(column) -%}
+    {%- set trimmed = raw_trimmed(column) -%}
     {{- return(
         "nullif(case when suffix(" ~ trimmed ~ ", '.0') then left(" ~ trimmed ~ ", -2) "
         ~ "when contains(" ~ column ~ ", '.') then "
