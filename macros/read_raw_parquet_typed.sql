@@ -16,7 +16,8 @@
     {%- for row in run_query(raw_parquet_column_types(raw_files_location(source_relation, files))).rows -%}
         {%- do types.update({row[0] | lower: row[1] | upper}) -%}
     {%- endfor -%}
-    {%- set numeric = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE'] -%}
+    {#- DuckDB's type names, and Spark's (INT) -#}
+    {%- set numeric = ['TINYINT', 'SMALLINT', 'INTEGER', 'INT', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE'] -%}
     {%- set is_number = [] -%}
     {%- for column_name in ['quantity', 'unitprice'] -%}
         {%- set column_type = types.get(column_name, '') -%}
@@ -32,9 +33,10 @@
     {{- return(adapter.dispatch('raw_parquet_column_types')(location)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{#- Spark: the schema of the source's Parquet glob (Spark reads a list of
+    files as the glob filtered to them, spark__raw_parquet_file_rows) -#}
 {% macro spark__raw_parquet_column_types(location) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    describe query select * from parquet.`{{ source('online_retail', 'transaction_files').render().strip("'") }}`
 {% endmacro %}
 
 {% macro duckdb__raw_parquet_column_types(location) %}
@@ -55,9 +57,47 @@
     {{- return(adapter.dispatch('read_raw_parquet_typed')(location, required_columns)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
 {% macro spark__read_raw_parquet_typed(location, required_columns) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    select
+        raw_parquet_source_file as source_file,
+        raw_parquet_row_index + 1 as source_line_number,
+        cast(null as string) as raw_line,
+        cast(null as string) as line_error,
+        cast(invoiceno as string) as invoice_no,
+        cast(stockcode as string) as stock_code,
+        cast(description as string) as description,
+        cast(quantity as double) as quantity,
+        {{ raw_timestamp_to_the_second('invoicedate') }} as invoice_date,
+        cast(unitprice as double) as unit_price,
+        case when lower(cast(customerid as string)) = 'nan' then null else cast(customerid as string) end as customer_id,
+        cast(country as string) as country
+    from {{ spark__raw_parquet_file_rows(location) }} as parquet_rows
+{% endmacro %}
+
+
+{#- Spark: the rows of the Parquet files `location` (a quoted glob, or a
+    list of files: the source's glob is then read and filtered to them, as
+    the text reader does) as a subquery, with every column of the files plus
+    raw_parquet_source_file (the path as the load records it) and
+    raw_parquet_row_index (the row's position in its file from 0, Spark's
+    _metadata.row_index, DuckDB's file_row_number). Columns are found by name
+    in any case (spark.sql.caseSensitive is off); the schema is the one
+    Spark reads from the files' footers. -#}
+{% macro spark__raw_parquet_file_rows(location) %}
+    {%- set is_glob = location.startswith("'") -%}
+    (
+        select *
+        from (
+            select
+                *,
+                {{ raw_file_path('_metadata.file_path') }} as raw_parquet_source_file,
+                _metadata.row_index as raw_parquet_row_index
+            from parquet.`{{ (location if is_glob else source('online_retail', 'transaction_files').render()).strip("'") }}`
+        ) as file_rows
+        {%- if not is_glob %}
+            where array_contains({{ location }}, raw_parquet_source_file)
+        {%- endif %}
+    )
 {% endmacro %}
 
 {% macro duckdb__read_raw_parquet_typed(location, required_columns) %}
@@ -84,9 +124,10 @@
     {{- return(adapter.dispatch('raw_timestamp_to_the_second')(column)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{#- Spark: a TIMESTAMP is an instant, read as UTC wall-clock time in the
+    spark target's UTC session; a TIMESTAMP_NTZ or DATE is its wall clock -#}
 {% macro spark__raw_timestamp_to_the_second(column) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    {{- return("date_trunc('SECOND', try_cast(" ~ column ~ " as timestamp))") -}}
 {% endmacro %}
 
 {% macro duckdb__raw_timestamp_to_the_second(column) %}

@@ -346,14 +346,70 @@
     read_raw_parquet_rows(location, required_columns, sample_lines=none)
 
     The Parquet reader of read_raw_transaction_lines: one row per Parquet
-    row, every column as text. DuckDB only for now (docs/spark.md).
+    row, every column as text.
 -#}
 {% macro read_raw_parquet_rows(location, required_columns, sample_lines=none) %}
     {{- return(adapter.dispatch('read_raw_parquet_rows')(location, required_columns, sample_lines)) -}}
 {% endmacro %}
 
+{#- Spark: the same text as DuckDB's: a typed value is cast to text (a
+    TIMESTAMP printed in the spark target's UTC session), then a NaN number
+    is empty and an ISO date or timestamp (with an offset: converted to UTC)
+    is written 'yyyy-MM-dd HH:mm:ss' -#}
 {% macro spark__read_raw_parquet_rows(location, required_columns, sample_lines=none) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    {%- set iso_timestamp = '\\d{4}-\\d{2}-\\d{2}(?:[ T]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?' -%}
+    {%- set utc_offset = '(?:[+-]\\d{2}(?::?\\d{2})?|Z)' -%}
+    with
+
+    parquet_rows as (
+        select
+            raw_parquet_source_file as source_file,
+            raw_parquet_row_index + 1 as source_line_number,
+            {%- for raw_name, column_name in required_columns %}
+            cast({{ raw_name }} as string) as {{ column_name }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ spark__raw_parquet_file_rows(location) }} as file_rows
+        {%- if sample_lines is not none %}
+            limit {{ sample_lines }}
+        {%- endif %}
+    ),
+
+    typed_values_as_text as (
+        select
+            source_file,
+            source_line_number,
+            {%- for raw_name, column_name in required_columns %}
+            {%- if column_name in ['quantity', 'unit_price', 'customer_id'] %}
+            case when lower({{ column_name }}) = 'nan' then null else {{ column_name }} end as {{ column_name }}
+            {%- elif column_name == 'invoice_date' %}
+            case
+                when {{ regexp_is_full_match('invoice_date', iso_timestamp ~ '(?:' ~ utc_offset ~ ')?') }}
+                    then coalesce(
+                        date_format(try_cast(replace(invoice_date, 'T', ' ') as timestamp), 'yyyy-MM-dd HH:mm:ss'),
+                        invoice_date
+                    )
+                else invoice_date
+            end as invoice_date
+            {%- else %}
+            {{ column_name }}
+            {%- endif %}{{ "," if not loop.last }}
+            {%- endfor %}
+        from parquet_rows
+    ),
+
+    final as (
+        select
+            source_file,
+            source_line_number,
+            concat_ws(',', {% for raw_name, column_name in required_columns %}{{ column_name }}{% if not loop.last %}, {% endif %}{% endfor %}) as raw_line,
+            cast(null as string) as line_error,
+            {%- for raw_name, column_name in required_columns %}
+            {{ column_name }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from typed_values_as_text
+    )
+
+    select * from final
 {% endmacro %}
 
 {% macro duckdb__read_raw_parquet_rows(location, required_columns, sample_lines=none) %}
@@ -463,9 +519,9 @@
     {{- return(adapter.dispatch('read_raw_csv_natively')(location, required_columns)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{#- Spark: never planned there (native_csv_reader_not_on_spark) -#}
 {% macro spark__read_raw_csv_natively(location, required_columns) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    {{- return(native_csv_reader_not_on_spark()) -}}
 {% endmacro %}
 
 {% macro duckdb__read_raw_csv_natively(location, required_columns) %}

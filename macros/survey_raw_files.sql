@@ -255,9 +255,22 @@
     {{- return(adapter.dispatch('count_raw_parquet_rows_per_file')(location)) -}}
 {% endmacro %}
 
-{#- Spark: the raw files are not read there yet (raw_files_not_on_spark_yet) -#}
+{#- Spark: the rows Spark's Parquet source reads per file (a file of no
+    row counts 0) -#}
 {% macro spark__count_raw_parquet_rows_per_file(location) %}
-    {{- return(raw_files_not_on_spark_yet()) -}}
+    select
+        files.source_file,
+        coalesce(counts.rows_read, 0) as lines_read,
+        cast(0 as bigint) as malformed_quoting_lines
+    from (select {{ explode_array(location) }} as source_file) as files
+    left join (
+        select
+            raw_parquet_source_file as source_file,
+            count(*) as rows_read
+        from {{ spark__raw_parquet_file_rows(location) }} as file_rows
+        group by raw_parquet_source_file
+    ) as counts
+        on files.source_file = counts.source_file
 {% endmacro %}
 
 {% macro duckdb__count_raw_parquet_rows_per_file(location) %}
