@@ -349,32 +349,16 @@
     row, every column as text.
 -#}
 {% macro read_raw_parquet_rows(location, required_columns, sample_lines=none) %}
-    {{- return(adapter.dispatch('read_raw_parquet_rows')(location, required_columns, sample_lines)) -}}
-{% endmacro %}
-
-{#- Spark: the same text as DuckDB's: a typed value is cast to text (a
-    TIMESTAMP printed in the spark target's UTC session), then a NaN number
-    is empty and an ISO date or timestamp (with an offset: converted to UTC)
-    is written 'yyyy-MM-dd HH:mm:ss' -#}
-{% macro spark__read_raw_parquet_rows(location, required_columns, sample_lines=none) %}
-    {%- set iso_timestamp = '\\d{4}-\\d{2}-\\d{2}(?:[ T]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?' -%}
-    {%- set utc_offset = '(?:[+-]\\d{2}(?::?\\d{2})?|Z)' -%}
     with
 
     parquet_rows as (
-        select
-            raw_parquet_source_file as source_file,
-            raw_parquet_row_index + 1 as source_line_number,
-            {%- for raw_name, column_name in required_columns %}
-            cast({{ raw_name }} as string) as {{ column_name }}{{ "," if not loop.last }}
-            {%- endfor %}
-        from {{ spark__raw_parquet_file_rows(location) }} as file_rows
-        {%- if sample_lines is not none %}
-            limit {{ sample_lines }}
-        {%- endif %}
+        {{- raw_parquet_rows_as_text(location, required_columns, sample_lines) }}
     ),
 
     typed_values_as_text as (
+        -- typed columns written the way a CSV export writes them: a NaN
+        -- number is empty, an ISO date or timestamp is 'YYYY-MM-DD HH:MM:SS'
+        -- (a time-zone offset is applied, giving UTC); other text is kept
         select
             source_file,
             source_line_number,
@@ -382,14 +366,7 @@
             {%- if column_name in ['quantity', 'unit_price', 'customer_id'] %}
             case when lower({{ column_name }}) = 'nan' then null else {{ column_name }} end as {{ column_name }}
             {%- elif column_name == 'invoice_date' %}
-            case
-                when {{ regexp_is_full_match('invoice_date', iso_timestamp ~ '(?:' ~ utc_offset ~ ')?') }}
-                    then coalesce(
-                        date_format(try_cast(replace(invoice_date, 'T', ' ') as timestamp), 'yyyy-MM-dd HH:mm:ss'),
-                        invoice_date
-                    )
-                else invoice_date
-            end as invoice_date
+            {{ raw_iso_timestamp_as_text(column_name) }} as {{ column_name }}
             {%- else %}
             {{ column_name }}
             {%- endif %}{{ "," if not loop.last }}
@@ -402,7 +379,7 @@
             source_file,
             source_line_number,
             concat_ws(',', {% for raw_name, column_name in required_columns %}{{ column_name }}{% if not loop.last %}, {% endif %}{% endfor %}) as raw_line,
-            cast(null as string) as line_error,
+            cast(null as {{ dbt.type_string() }}) as line_error,
             {%- for raw_name, column_name in required_columns %}
             {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
@@ -412,14 +389,26 @@
     select * from final
 {% endmacro %}
 
-{% macro duckdb__read_raw_parquet_rows(location, required_columns, sample_lines=none) %}
-    {#- an ISO date or timestamp as DuckDB prints a typed value: with optional
-        fractional seconds and an optional time-zone offset -#}
-    {%- set iso_timestamp = '\\d{4}-\\d{2}-\\d{2}(?:[ T]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?' -%}
-    {%- set utc_offset = '(?:[+-]\\d{2}(?::?\\d{2})?|Z)' -%}
-    with
+{#- The rows of the Parquet files, every required column cast to text, with
+    source_file and source_line_number (the row's position in its file, from 1). -#}
+{% macro raw_parquet_rows_as_text(location, required_columns, sample_lines=none) %}
+    {{- return(adapter.dispatch('raw_parquet_rows_as_text')(location, required_columns, sample_lines)) -}}
+{% endmacro %}
 
-    parquet_rows as (
+{% macro spark__raw_parquet_rows_as_text(location, required_columns, sample_lines=none) %}
+        select
+            raw_parquet_source_file as source_file,
+            raw_parquet_row_index + 1 as source_line_number,
+            {%- for raw_name, column_name in required_columns %}
+            cast({{ raw_name }} as string) as {{ column_name }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ spark__raw_parquet_file_rows(location) }} as file_rows
+        {%- if sample_lines is not none %}
+            limit {{ sample_lines }}
+        {%- endif %}
+{% endmacro %}
+
+{% macro duckdb__raw_parquet_rows_as_text(location, required_columns, sample_lines=none) %}
         select
             filename as source_file,
             file_row_number + 1 as source_line_number,
@@ -430,52 +419,17 @@
         {%- if sample_lines is not none %}
             limit {{ sample_lines }}
         {%- endif %}
-    ),
-
-    typed_values_as_text as (
-        -- typed columns printed the way a CSV export writes them: a NaN
-        -- number is empty, a date or timestamp is 'YYYY-MM-DD HH:MM:SS'
-        -- (a time-zone offset is applied, giving UTC); other text is kept
-        select
-            * replace (
-                {%- for column_name in ['quantity', 'unit_price', 'customer_id'] %}
-                case when lower({{ column_name }}) = 'nan' then null else {{ column_name }} end
-                    as {{ column_name }},
-                {%- endfor %}
-                case
-                    when regexp_full_match(invoice_date, '{{ iso_timestamp }}{{ utc_offset }}')
-                        then coalesce(
-                            strftime(
-                                timezone('UTC', try_cast(replace(invoice_date, 'T', ' ') as timestamptz)),
-                                '%Y-%m-%d %H:%M:%S'
-                            ),
-                            invoice_date
-                        )
-                    when regexp_full_match(invoice_date, '{{ iso_timestamp }}')
-                        then coalesce(
-                            strftime(try_cast(replace(invoice_date, 'T', ' ') as timestamp), '%Y-%m-%d %H:%M:%S'),
-                            invoice_date
-                        )
-                    else invoice_date
-                end as invoice_date
-            )
-        from parquet_rows
-    ),
-
-    final as (
-        select
-            source_file,
-            source_line_number,
-            concat_ws(',', {% for raw_name, column_name in required_columns %}{{ column_name }}{% if not loop.last %}, {% endif %}{% endfor %}) as raw_line,
-            cast(null as varchar) as line_error,
-            {%- for raw_name, column_name in required_columns %}
-            {{ column_name }}{{ "," if not loop.last }}
-            {%- endfor %}
-        from typed_values_as_text
-    )
-
-    select * from final
 {% endmacro %}
+
+{#- A date or timestamp printed as text (ISO, with optional fractional
+    seconds and an optional time-zone offset) written 'YYYY-MM-DD HH:MM:SS',
+    an offset converted to UTC; any other text kept as it is. -#}
+{% macro raw_iso_timestamp_as_text(column) %}
+    {%- set iso_timestamp = '\\d{4}-\\d{2}-\\d{2}(?:[ T]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?' -%}
+    {%- set utc_offset = '(?:[+-]\\d{2}(?::?\\d{2})?|Z)' -%}
+    {{- return(adapter.dispatch('raw_iso_timestamp_as_text')(column, iso_timestamp, utc_offset)) -}}
+{% endmacro %}
+
 
 
 
@@ -587,4 +541,36 @@
         cast(null as {{ dbt.type_string() }}) as {{ column_name }}{{ "," if not loop.last }}
         {%- endfor %}
     where false
+{% endmacro %}
+
+{#- Spark: casting a timestamp text with an offset to TIMESTAMP converts it to
+    the session's time zone, UTC in the spark target -#}
+{% macro spark__raw_iso_timestamp_as_text(column, iso_timestamp, utc_offset) %}
+    case
+        when {{ regexp_is_full_match(column, iso_timestamp ~ '(?:' ~ utc_offset ~ ')?') }}
+            then coalesce(
+                date_format(try_cast(replace({{ column }}, 'T', ' ') as timestamp), 'yyyy-MM-dd HH:mm:ss'),
+                {{ column }}
+            )
+        else {{ column }}
+    end
+{% endmacro %}
+
+{% macro duckdb__raw_iso_timestamp_as_text(column, iso_timestamp, utc_offset) %}
+    case
+        when regexp_full_match({{ column }}, '{{ iso_timestamp }}{{ utc_offset }}')
+            then coalesce(
+                strftime(
+                    timezone('UTC', try_cast(replace({{ column }}, 'T', ' ') as timestamptz)),
+                    '%Y-%m-%d %H:%M:%S'
+                ),
+                {{ column }}
+            )
+        when regexp_full_match({{ column }}, '{{ iso_timestamp }}')
+            then coalesce(
+                strftime(try_cast(replace({{ column }}, 'T', ' ') as timestamp), '%Y-%m-%d %H:%M:%S'),
+                {{ column }}
+            )
+        else {{ column }}
+    end
 {% endmacro %}
