@@ -214,44 +214,66 @@ def test_every_dbt_test_passes_on_spark(builds):
     assert "unit_test" in statuses and set(statuses["unit_test"]) == {"pass"}
 
 
+LOADS = (
+    "select source_file, lines_read, lines_staged, lines_rejected"
+    " from source_file_loads order by source_file"
+)
+# every line's verdict, from the lines table both readers write (the per-line
+# view base_online_retail__lines_read is a Spark view, not a Parquet file)
+VERDICTS = (
+    "select source_file, source_line_number, reject_reason, invoice_no,"
+    " stock_code, description, quantity, unit_price, customer_id, country,"
+    " invoiced_at from base_online_retail__lines_parsed order by all"
+)
+# per reason, with the duplicates, from the rejects table
+REASONS = (
+    "select source_file, reject_reason, count(*)"
+    " from transaction_rejects group by all order by all"
+)
+
+
+def _assert_the_same_accounting(duck_run, spark) -> tuple[list, list]:
+    """Per file, per line and per reason, Spark's tables equal DuckDB's, and
+    DuckDB's add up (read = staged + rejected); returns DuckDB's per-file
+    loads and rejects per reason for the caller's own checks."""
+    loads = duck_run.query(LOADS)
+    assert all(read == staged + rejected for _, read, staged, rejected in loads)
+    assert spark.query(LOADS) == loads
+    verdicts = duck_run.query(VERDICTS)
+    assert len(verdicts) == sum(read for _, read, _, _ in loads)
+    assert spark.query(VERDICTS) == verdicts
+    reasons = duck_run.query(REASONS)
+    assert sum(count for *_, count in reasons) == sum(
+        rejected for *_, rejected in loads
+    )
+    assert spark.query(REASONS) == reasons
+    return loads, reasons
+
+
+def _assert_customer_features_equal(duck_run, spark) -> None:
+    columns = [
+        name
+        for (name,) in duck_run.query(
+            "select column_name from information_schema.columns"
+            " where table_name = 'customer_features' order by ordinal_position"
+        )
+    ]
+    query = f"select {', '.join(columns)} from customer_features order by customer_id"
+    on_duckdb = duck_run.query(query)
+    assert len(on_duckdb) == CUSTOMERS
+    _assert_rows_close(spark.query(query), on_duckdb)
+
+
 def test_the_same_line_accounting(builds):
     duck_run, _, spark, _ = builds
-    loads = (
-        "select source_file, lines_read, lines_staged, lines_rejected"
-        " from source_file_loads order by source_file"
-    )
-    on_duckdb_loads = duck_run.query(loads)
-    assert len(on_duckdb_loads) > 300  # one file a trading day
-    assert all(
-        read == staged + rejected for _, read, staged, rejected in on_duckdb_loads
-    )
-    assert spark.query(loads) == on_duckdb_loads
-    # every line's verdict, from the lines table both readers write (the
-    # per-line view base_online_retail__lines_read is a Spark view, not a
-    # Parquet file); DuckDB read most files natively, Spark line by line
-    verdicts = (
-        "select source_file, source_line_number, reject_reason, invoice_no,"
-        " stock_code, description, quantity, unit_price, customer_id, country,"
-        " invoiced_at from base_online_retail__lines_parsed order by all"
-    )
-    on_duckdb = duck_run.query(verdicts)
-    assert len(on_duckdb) == sum(read for _, read, _, _ in on_duckdb_loads)
-    assert spark.query(verdicts) == on_duckdb
+    loads, reasons = _assert_the_same_accounting(duck_run, spark)
+    assert len(loads) > 300  # one file a trading day
+    assert {"duplicate_line", "malformed_quoting", "wrong_field_count"} <= {
+        reason for _, reason, _ in reasons
+    }
+    # DuckDB read most files natively, Spark line by line
     readers = "select distinct read_by from base_online_retail__lines_parsed"
     assert spark.query(readers) == [("line_exact_reader",)]
-    # per reason, with the duplicates, from the rejects table
-    reasons = (
-        "select source_file, reject_reason, count(*)"
-        " from transaction_rejects group by all order by all"
-    )
-    on_duckdb = duck_run.query(reasons)
-    assert {"duplicate_line", "malformed_quoting", "wrong_field_count"} <= {
-        reason for _, reason, _ in on_duckdb
-    }
-    assert sum(count for *_, count in on_duckdb) == sum(
-        rejected for *_, rejected in on_duckdb_loads
-    )
-    assert spark.query(reasons) == on_duckdb
 
 
 def _assert_rows_close(left: list[tuple], right: list[tuple]) -> None:
@@ -271,17 +293,7 @@ def _assert_rows_close(left: list[tuple], right: list[tuple]) -> None:
 
 def test_customer_features_equal(builds):
     duck_run, _, spark, _ = builds
-    columns = [
-        name
-        for (name,) in duck_run.query(
-            "select column_name from information_schema.columns"
-            " where table_name = 'customer_features' order by ordinal_position"
-        )
-    ]
-    query = f"select {', '.join(columns)} from customer_features order by customer_id"
-    on_duckdb = duck_run.query(query)
-    assert len(on_duckdb) == CUSTOMERS
-    _assert_rows_close(spark.query(query), on_duckdb)
+    _assert_customer_features_equal(duck_run, spark)
 
 
 def test_the_same_fitted_model_and_segments(builds):
@@ -302,44 +314,15 @@ def test_the_same_fitted_model_and_segments(builds):
 
 def test_parquet_files_read_the_same_on_spark(parquet_builds):
     duck_run, spark = parquet_builds
-    loads = (
-        "select source_file, lines_read, lines_staged, lines_rejected"
-        " from source_file_loads order by source_file"
-    )
-    on_duckdb_loads = duck_run.query(loads)
-    assert len(on_duckdb_loads) > 300
-    assert on_duckdb_loads[-1][0].endswith("zz_no_rows.parquet")
-    assert on_duckdb_loads[-1][1:] == (0, 0, 0)
-    assert all(
-        read == staged + rejected for _, read, staged, rejected in on_duckdb_loads
-    )
-    assert spark.query(loads) == on_duckdb_loads
-    verdicts = (
-        "select source_file, source_line_number, reject_reason, invoice_no,"
-        " stock_code, description, quantity, unit_price, customer_id, country,"
-        " invoiced_at, read_by from base_online_retail__lines_parsed order by all"
-    )
-    on_duckdb = duck_run.query(verdicts)
-    assert len(on_duckdb) == sum(read for _, read, _, _ in on_duckdb_loads)
-    assert {row[-1] for row in on_duckdb} == {"native_reader"}
-    assert spark.query(verdicts) == on_duckdb
-    reasons = (
-        "select source_file, reject_reason, count(*)"
-        " from transaction_rejects group by all order by all"
-    )
-    on_duckdb = duck_run.query(reasons)
+    loads, reasons = _assert_the_same_accounting(duck_run, spark)
+    assert len(loads) > 300
+    assert loads[-1][0].endswith("zz_no_rows.parquet")
+    assert loads[-1][1:] == (0, 0, 0)
     assert {"duplicate_line", "unparseable_quantity"} <= {
-        reason for _, reason, _ in on_duckdb
+        reason for _, reason, _ in reasons
     }
-    assert spark.query(reasons) == on_duckdb
-    columns = [
-        name
-        for (name,) in duck_run.query(
-            "select column_name from information_schema.columns"
-            " where table_name = 'customer_features' order by ordinal_position"
-        )
-    ]
-    features = f"select {', '.join(columns)} from customer_features order by 1"
-    on_duckdb = duck_run.query(features)
-    assert len(on_duckdb) == CUSTOMERS
-    _assert_rows_close(spark.query(features), on_duckdb)
+    # both engines read every Parquet file with their native reader
+    readers = "select distinct read_by from base_online_retail__lines_parsed"
+    assert duck_run.query(readers) == [("native_reader",)]
+    assert spark.query(readers) == [("native_reader",)]
+    _assert_customer_features_equal(duck_run, spark)
