@@ -62,7 +62,12 @@
     `PAR1`); a column name is stored in it as its length byte and its
     bytes (Thrift), matched here in any case. -#}
 {% macro spark__check_raw_parquet_columns(location, required_columns) %}
-    {%- set is_glob = location.startswith("'") -%}
+    {%- set footer_columns -%}
+        {{ raw_file_path('path') }} as source_file,
+        content,
+        decode(substring(content, -4, 4), 'ISO-8859-1') = 'PAR1' as has_parquet_magic,
+        hex(substring(content, -8, 4)) as footer_length_hex
+    {%- endset -%}
     {%- set missing_names = [] -%}
     {%- for raw_name in required_columns | map(attribute=0) | sort -%}
         {%- do missing_names.append(
@@ -74,28 +79,19 @@
 
         tails as (
             select
-                {{ raw_file_path('path') }} as source_file,
+                source_file,
                 content,
-                decode(substring(content, -4, 4), 'ISO-8859-1') = 'PAR1' as has_parquet_magic,
-                hex(substring(content, -8, 4)) as footer_length_hex
-            from binaryFile.`{{ (location if is_glob else source('online_retail', 'transaction_files').render()).strip("'") }}`
+                has_parquet_magic,
+                cast({{ spark__uint32_from_little_endian_hex('footer_length_hex') }} as int) as footer_length
+            from {{ spark__raw_files_scan('binaryFile', location, footer_columns, 'source_file') }} as files
         ),
 
         footers as (
             select
                 source_file,
                 has_parquet_magic,
-                lower(decode(substring(
-                    content,
-                    -8 - cast(conv(concat(substr(footer_length_hex, 7, 2), substr(footer_length_hex, 5, 2),
-                        substr(footer_length_hex, 3, 2), substr(footer_length_hex, 1, 2)), 16, 10) as int),
-                    cast(conv(concat(substr(footer_length_hex, 7, 2), substr(footer_length_hex, 5, 2),
-                        substr(footer_length_hex, 3, 2), substr(footer_length_hex, 1, 2)), 16, 10) as int)
-                ), 'ISO-8859-1')) as footer_text
+                lower(decode(substring(content, -8 - footer_length, footer_length), 'ISO-8859-1')) as footer_text
             from tails
-            {%- if not is_glob %}
-            where array_contains({{ location }}, source_file)
-            {%- endif %}
         ),
 
         problems as (

@@ -37,23 +37,15 @@
             ~ "`iconv -f utf-16 -t utf-8 in.csv > out.csv`, or build on DuckDB."
         ) }}
     {%- endif -%}
-    {%- set is_glob = location.startswith("'") -%}
-    (
-        select *
-        from (
-            select
-                {{ raw_file_path('_metadata.file_path') }} as filename,
-                _metadata.file_block_start as block_start,
-                monotonically_increasing_id() as scan_order,
-                {{ raw_line }} as raw_line,
-                octet_length(value) as line_bytes,
-                {{ is_decodable }} as is_decodable
-            from text.`{{ (location if is_glob else source('online_retail', 'transaction_files').render()).strip("'") }}`
-        ) as text_lines
-        {%- if not is_glob %}
-            where array_contains({{ location }}, filename)
-        {%- endif %}
-    )
+    {%- set columns -%}
+        {{ raw_file_path('_metadata.file_path') }} as filename,
+        _metadata.file_block_start as block_start,
+        monotonically_increasing_id() as scan_order,
+        {{ raw_line }} as raw_line,
+        octet_length(value) as line_bytes,
+        {{ is_decodable }} as is_decodable
+    {%- endset -%}
+    {{ spark__raw_files_scan('text', location, columns, 'filename') }}
 {% endmacro %}
 
 {% macro duckdb__read_raw_csv_as_lines(location, rejects=none) %}
@@ -77,6 +69,27 @@
     )
 {% endmacro %}
 
+
+{#- Spark: a subquery of `columns` (SQL, over the source's own columns) read
+    from the raw files `location` by Spark's `file_format` source (text,
+    parquet, binaryFile). A quoted glob is read as it is; a list of files
+    reads the source's glob filtered to them by `path_column` (one of
+    `columns`, the path as raw_file_path writes it), so that the paths match
+    those the glob gives. -#}
+{% macro spark__raw_files_scan(file_format, location, columns, path_column) %}
+    {%- set is_glob = location.startswith("'") -%}
+    (
+        select *
+        from (
+            select
+                {{ columns }}
+            from {{ file_format }}.`{{ (location if is_glob else source('online_retail', 'transaction_files').render()).strip("'") }}`
+        ) as scanned_files
+        {%- if not is_glob %}
+            where array_contains({{ location }}, {{ path_column }})
+        {%- endif %}
+    )
+{% endmacro %}
 
 {#- raw_file_path(path_expression): SQL, the path of a raw file as the
     engine's file reader gives it (`path_expression`) written the way the

@@ -84,20 +84,12 @@
     in any case (spark.sql.caseSensitive is off); the schema is the one
     Spark reads from the files' footers. -#}
 {% macro spark__raw_parquet_file_rows(location) %}
-    {%- set is_glob = location.startswith("'") -%}
-    (
-        select *
-        from (
-            select
-                *,
-                {{ raw_file_path('_metadata.file_path') }} as raw_parquet_source_file,
-                _metadata.row_index as raw_parquet_row_index
-            from parquet.`{{ (location if is_glob else source('online_retail', 'transaction_files').render()).strip("'") }}`
-        ) as file_rows
-        {%- if not is_glob %}
-            where array_contains({{ location }}, raw_parquet_source_file)
-        {%- endif %}
-    )
+    {%- set columns -%}
+        *,
+        {{ raw_file_path('_metadata.file_path') }} as raw_parquet_source_file,
+        _metadata.row_index as raw_parquet_row_index
+    {%- endset -%}
+    {{ spark__raw_files_scan('parquet', location, columns, 'raw_parquet_source_file') }}
 {% endmacro %}
 
 {% macro duckdb__read_raw_parquet_typed(location, required_columns) %}

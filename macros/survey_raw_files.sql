@@ -92,10 +92,7 @@
         file_size,
         file_modified_at,
         cast(null as string) as header_line,
-        cast(conv(
-            concat(substr(size_hex, 7, 2), substr(size_hex, 5, 2), substr(size_hex, 3, 2), substr(size_hex, 1, 2)),
-            16, 10
-        ) as bigint) as gzip_size,
+        {{ spark__uint32_from_little_endian_hex('size_hex') }} as gzip_size,
         md5(
             case
                 when crc_hex is not null
@@ -107,6 +104,16 @@
         ) as file_fingerprint
     from blobs
 {% endmacro %}
+
+{#- Spark: the unsigned 32-bit number whose four little-endian bytes the
+    column `hex_column` holds as hex (a gzip trailer's size, a Parquet
+    footer's length), as BIGINT -#}
+{% macro spark__uint32_from_little_endian_hex(hex_column) %}
+    cast(conv(
+        concat(substr({{ hex_column }}, 7, 2), substr({{ hex_column }}, 5, 2), substr({{ hex_column }}, 3, 2), substr({{ hex_column }}, 1, 2)),
+        16, 10
+    ) as bigint)
+{%- endmacro %}
 
 {% macro duckdb__raw_file_attributes(location) %}
     with
