@@ -13,6 +13,9 @@
     {%- endif -%}
     {%- set problem = _raw_input_settings_problem() -%}
     {%- if not problem -%}
+        {%- set problem = raw_native_batch_lines_problem() -%}
+    {%- endif -%}
+    {%- if not problem -%}
         {%- set problem = _feature_settings_problem(var('ratio_prior_orders', none)) -%}
     {%- endif -%}
     {%- if not problem -%}

@@ -155,6 +155,11 @@ class Project:
             "raw_date_formats": DATE_FORMATS,
             **MAX_ABS,
             "segmentation": SMALL_SEGMENTATION,
+            # the native reader's files in writes of at most 8 lines, so that
+            # a load of a few files goes through several (raw_native_batches):
+            # quarantine_build writes good.csv, good_redelivered.csv and
+            # native_then_exact.csv in three different writes
+            "raw_native_batch_lines": 8,
         }
 
     def build(

@@ -11,7 +11,9 @@
     `--full-refresh` reads them all again with the same result. Each line is
     written once: a file goes through the engine's native reader when its
     survey allows, and only a file that reader cannot account for line by
-    line is read again by the line-exact reader (the post-hook).
+    line is read again by the line-exact reader (the post-hook). The native
+    reader's files are written in batches of a bounded number of lines
+    (raw_native_batches): this query writes the first, a post-hook the others.
 -#}
 {{ config(
     materialized='incremental',
@@ -21,6 +23,7 @@
         "{{ raw_lines_write_settings(true) }}"
     ],
     post_hook=[
+        "{{ write_later_native_batches(this, source('online_retail', 'transaction_files')) }}",
         "{{ reread_files_the_native_reader_missed(this, source('online_retail', 'transaction_files')) }}",
         "{{ raw_lines_write_settings(false) }}"
     ]
@@ -40,7 +43,7 @@ with
 read_natively as (
     {%- if plan.native_files | length > 0 %}
         {{ classify_raw_lines(
-            read_raw_transaction_lines_natively(transaction_files, plan.native_files, typed),
+            read_raw_transaction_lines_natively(transaction_files, plan.native_batches[0], typed),
             'native_reader',
             date_formats,
             typed
