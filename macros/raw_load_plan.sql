@@ -69,8 +69,8 @@
     {%- set batches = [] -%}
     {%- set lines_in_batch = namespace(count=0) -%}
     {%- for source_file, lines_read in rows -%}
-        {%- if batches | length == 0 or (not one_batch and lines_in_batch.count + (lines_read or 0) > raw_native_batch_lines()
-                and batches[-1] | length > 0) -%}
+        {%- if batches | length == 0
+                or (not one_batch and lines_in_batch.count + (lines_read or 0) > raw_native_batch_lines()) -%}
             {%- do batches.append([]) -%}
             {%- set lines_in_batch.count = 0 -%}
         {%- endif -%}
