@@ -10,6 +10,13 @@ competitor. The result is materialized in an in-memory table (so nothing is
 optimized away) and the time is the query's alone, without the Python or
 DuckDB start-up.
 
+Also timed: the **write floor**, the least a pipeline that keeps every line
+pays for it (issue 13: "write each line once"): one `CREATE TABLE AS SELECT`
+of every line as the file holds it (CSV: the eight fields as text, no
+sniffing; Parquet: its own types), with its file name, into a DuckDB file in
+a temporary folder. No typing, line number, check or quarantine: a floor
+under the staging layer, not a staging layer.
+
     python python_jobs/bench/floor_reference.py 'data/raw/*.parquet'
 """
 
@@ -18,8 +25,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+CSV_COLUMN_NAMES = (
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+)
 CSV_COLUMNS = (
     "{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', "
     "'Quantity': 'BIGINT', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', "
@@ -76,25 +95,58 @@ def floor_sql(pattern: str) -> str:
     """
 
 
-def run(pattern: str, threads: int = 2, memory_limit: str = "4GB") -> dict:
+def lines_source_sql(pattern: str) -> str:
+    """Every line of ``pattern`` as the file holds it, with its file name."""
+    quoted = "'" + pattern.replace("'", "''") + "'"
+    if pattern.endswith(".parquet"):
+        return f"read_parquet({quoted}, union_by_name = true, filename = true)"
+    text_columns = (
+        "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in CSV_COLUMN_NAMES) + "}"
+    )
+    return (
+        f"read_csv({quoted}, header = true, auto_detect = false, "
+        f"columns = {text_columns}, ignore_errors = true, filename = true)"
+    )
+
+
+def _connect(path: str, threads: int, memory_limit: str):
     import duckdb
 
-    with duckdb.connect() as con:
-        con.execute(f"set threads = {int(threads)}")
-        con.execute(f"set memory_limit = '{memory_limit}'")
-        con.execute("set enable_progress_bar = false")
+    con = duckdb.connect(path)
+    con.execute(f"set threads = {int(threads)}")
+    con.execute(f"set memory_limit = '{memory_limit}'")
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+def run(pattern: str, threads: int = 2, memory_limit: str = "2.5GB") -> dict:
+    with _connect(":memory:", threads, memory_limit) as con:
         started = time.perf_counter()
         con.execute(f"create table rfm as {floor_sql(pattern)}")
         seconds = time.perf_counter() - started
         customers = con.execute("select count(*) from rfm").fetchone()[0]
-    return {"customers": customers, "seconds": round(seconds, 3)}
+    with tempfile.TemporaryDirectory(prefix="write-floor-") as folder:
+        with _connect(str(Path(folder) / "lines.duckdb"), threads, memory_limit) as con:
+            started = time.perf_counter()
+            con.execute(
+                f"create table lines as select * from {lines_source_sql(pattern)}"
+            )
+            con.execute("checkpoint")
+            write_seconds = time.perf_counter() - started
+            lines = con.execute("select count(*) from lines").fetchone()[0]
+    return {
+        "customers": customers,
+        "seconds": round(seconds, 3),
+        "lines": lines,
+        "write_seconds": round(write_seconds, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pattern", help="glob of the raw CSV(.gz) or Parquet files")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default="2.5GB")
     args = parser.parse_args(argv)
     print(json.dumps(run(args.pattern, args.threads, args.memory_limit)))
     return 0

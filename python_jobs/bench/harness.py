@@ -309,7 +309,8 @@ def run_scale(
 
 
 def ratios(record: dict) -> dict:
-    """dbt build / notebook (wall), feature layers / floor query."""
+    """dbt build / notebook (wall), feature layers / floor query, and the
+    write floor (every line written once) / floor query."""
     out: dict = {}
     build = record.get("build", {})
     notebook = record.get("notebook", {})
@@ -323,6 +324,10 @@ def ratios(record: dict) -> dict:
             build["feature_layer_seconds"] / floor["seconds"], 2
         )
         out["build_over_floor"] = round(build["wall_seconds"] / floor["seconds"], 1)
+    if floor.get("seconds") and floor.get("write_seconds"):
+        out["write_floor_over_floor"] = round(
+            floor["write_seconds"] / floor["seconds"], 2
+        )
     return out
 
 
