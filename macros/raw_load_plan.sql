@@ -122,8 +122,7 @@
     {%- if batches | length < 2 -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set all_files = run_query("select source_file from raw_load_plan order by source_file").columns[0].values() | list -%}
-    {%- set date_formats = raw_date_formats_by_use(source_relation, all_files) -%}
+    {%- set date_formats = raw_load_date_formats(source_relation) -%}
     {%- for batch in batches[1:] %}
     insert into {{ relation }} by name
     {{ classify_raw_lines(
@@ -244,7 +243,6 @@
     {%- if missed | length == 0 -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set all_files = run_query("select source_file from raw_load_plan order by source_file").columns[0].values() | list -%}
     {{ log('Read again by the line-exact reader (the native reader could not account for every line): '
         ~ missed | length ~ ' file(s), e.g. ' ~ missed[0], info=true) }}
     delete from {{ relation }}
@@ -254,8 +252,17 @@
     {{ classify_raw_lines(
         read_raw_transaction_lines(source_relation, missed),
         'line_exact_reader',
-        raw_date_formats_by_use(source_relation, all_files)
+        raw_load_date_formats(source_relation)
     ) }}
+{% endmacro %}
+
+
+{#- The raw_date_formats in the order this load tries them
+    (raw_date_formats_by_use over every file of raw_load_plan), for the
+    model's hooks that read more of the load. -#}
+{% macro raw_load_date_formats(source_relation) %}
+    {%- set files = run_query("select source_file from raw_load_plan order by source_file").columns[0].values() | list -%}
+    {{- return(raw_date_formats_by_use(source_relation, files)) -}}
 {% endmacro %}
 
 
