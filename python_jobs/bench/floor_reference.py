@@ -29,21 +29,25 @@ import tempfile
 import time
 from pathlib import Path
 
-CSV_COLUMN_NAMES = (
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-)
-CSV_COLUMNS = (
-    "{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', "
-    "'Quantity': 'BIGINT', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', "
-    "'CustomerID': 'DOUBLE', 'Country': 'VARCHAR'}"
-)
+#: The Online Retail columns in file order, with the types the floor query reads.
+CSV_TYPES = {
+    "InvoiceNo": "VARCHAR",
+    "StockCode": "VARCHAR",
+    "Description": "VARCHAR",
+    "Quantity": "BIGINT",
+    "InvoiceDate": "TIMESTAMP",
+    "UnitPrice": "DOUBLE",
+    "CustomerID": "DOUBLE",
+    "Country": "VARCHAR",
+}
+
+
+def _columns_sql(types: dict[str, str]) -> str:
+    """A DuckDB struct literal of column names and types, for read_csv."""
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in types.items()) + "}"
+
+
+CSV_COLUMNS = _columns_sql(CSV_TYPES)
 
 
 def floor_sql(pattern: str) -> str:
@@ -100,9 +104,7 @@ def lines_source_sql(pattern: str) -> str:
     quoted = "'" + pattern.replace("'", "''") + "'"
     if pattern.endswith(".parquet"):
         return f"read_parquet({quoted}, union_by_name = true, filename = true)"
-    text_columns = (
-        "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in CSV_COLUMN_NAMES) + "}"
-    )
+    text_columns = _columns_sql(dict.fromkeys(CSV_TYPES, "VARCHAR"))
     return (
         f"read_csv({quoted}, header = true, auto_detect = false, "
         f"columns = {text_columns}, ignore_errors = true, filename = true)"
