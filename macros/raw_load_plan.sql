@@ -110,9 +110,9 @@
     write_later_native_batches(relation, source_relation)
 
     Post-hook of base_online_retail__lines_parsed, in the model's
-    transaction and before reread_files_the_native_reader_missed: appends
-    the native reader's batches after the first (raw_native_batches), one
-    insert each. Returns no SQL when the load is one batch.
+    transaction: appends the native reader's batches after the first
+    (raw_native_batches), one insert each. Returns no SQL when the load is
+    one batch.
 -#}
 {% macro write_later_native_batches(relation, source_relation) %}
     {%- if not (execute and flags.WHICH in ('run', 'build')) -%}
@@ -187,76 +187,6 @@
 {% endmacro %}
 
 
-{#-
-    reread_files_the_native_reader_missed(relation, source_relation)
-
-    Post-hook of base_online_retail__lines_parsed, in the model's
-    transaction: a file of this load read by the native reader stays read
-    that way only when the reader rejected none of its lines and returned
-    exactly the lines the survey counted. Any other file (an unterminated
-    quote, a blank line, a wrong number of fields) has its rows deleted and
-    is read again by the line-exact reader, which accounts for every line.
-    Returns no SQL when every file passed.
--#}
-{% macro reread_files_the_native_reader_missed(relation, source_relation) %}
-    {%- if not (execute and flags.WHICH in ('run', 'build')) -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set native = run_query(
-        "select count(*) from raw_load_plan where reads_natively"
-    ).columns[0].values()[0] -%}
-    {%- if native == 0 or source_relation.render().strip("'").lower().endswith('.parquet') -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set missed_query -%}
-        with
-
-        rows_read as (
-            select
-                source_file,
-                count(*) as rows_read
-            from {{ relation }}
-            where
-                read_by = 'native_reader'
-                and source_file in (select raw_load_plan.source_file from raw_load_plan where raw_load_plan.reads_natively)
-            group by source_file
-        ),
-
-        rejected as (
-            select distinct scans.file_path as source_file
-            from raw_native_errors as errors
-            inner join raw_native_scans as scans using (scan_id, file_id)
-        )
-
-        select plan.source_file
-        from raw_load_plan as plan
-        left join rows_read on plan.source_file = rows_read.source_file
-        where
-            plan.reads_natively
-            and (
-                coalesce(rows_read.rows_read, 0) != plan.lines_read
-                or plan.source_file in (select rejected.source_file from rejected)
-            )
-        order by plan.source_file
-    {%- endset -%}
-    {%- set missed = run_query(missed_query).columns[0].values() | list -%}
-    {%- if missed | length == 0 -%}
-        {{ return('') }}
-    {%- endif -%}
-    {{ log('Read again by the line-exact reader (the native reader could not account for every line): '
-        ~ missed | length ~ ' file(s), e.g. ' ~ missed[0], info=true) }}
-    delete from {{ relation }}
-    where source_file in (select {{ explode_array(raw_files_location(source_relation, missed)) }});
-
-    insert into {{ relation }} by name
-    {{ classify_raw_lines(
-        read_raw_transaction_lines(source_relation, missed),
-        'line_exact_reader',
-        raw_load_date_formats(source_relation)
-    ) }}
-{% endmacro %}
-
-
 {#- The raw_date_formats in the order this load tries them
     (raw_date_formats_by_use over every file of raw_load_plan), for the
     model's hooks that read more of the load. -#}
@@ -273,25 +203,19 @@
 {% endmacro %}
 
 
-{#- Drops the native reader's rejects tables of an earlier read in this
-    session, so that the post-hook sees only this read's rejects. -#}
-{% macro drop_native_reader_rejects() %}
-    {%- if execute and flags.WHICH in ('run', 'build') -%}
-        {%- do run_query('drop table if exists raw_native_errors') -%}
-        {%- do run_query('drop table if exists raw_native_scans') -%}
-    {%- endif -%}
-{% endmacro %}
-
-
 {#-
-    raw_file_reads_natively(header_line, malformed_quoting_lines)
+    raw_file_reads_natively(survey)
 
-    SQL, true for a file the native reader may read: a Parquet file, or a
-    CSV file whose header is the eight Online Retail columns in their order
-    (any case, spaces and a byte-order mark ignored) and that has no line
-    with malformed quoting.
+    SQL, true for a file the native reader reads, from the columns of its
+    survey (`survey`: the alias of a relation with header_line, lines_read,
+    malformed_quoting_lines, native_rows_read, native_rejected_lines; see
+    survey_raw_files): a Parquet file, or a CSV file whose header is the
+    eight Online Retail columns in their order (any case, spaces and a
+    byte-order mark ignored), with no line of malformed quoting, and whose
+    trial read by the native reader rejected no line and returned one row a
+    line.
 -#}
-{% macro raw_file_reads_natively(header_line, malformed_quoting_lines) %}
+{% macro raw_file_reads_natively(survey) %}
     {%- if source('online_retail', 'transaction_files').render().strip("'").lower().endswith('.parquet') -%}
         {{- return('true') -}}
     {%- endif -%}
@@ -300,9 +224,11 @@
         {%- do names.append("'" ~ raw_name ~ "'") -%}
     {%- endfor -%}
     {{- return(
-        "coalesce(" ~ malformed_quoting_lines ~ " = 0 and "
+        "coalesce(" ~ survey ~ ".malformed_quoting_lines = 0"
+        ~ " and " ~ survey ~ ".native_rejected_lines = 0"
+        ~ " and " ~ survey ~ ".native_rows_read = " ~ survey ~ ".lines_read and "
         ~ transform_array(
-            split_to_array(header_line, var('raw_csv_delimiter') | string),
+            split_to_array(survey ~ '.header_line', var('raw_csv_delimiter') | string),
             'name',
             "lower(trim(replace(name, chr(65279), '')))"
         )

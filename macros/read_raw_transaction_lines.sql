@@ -47,6 +47,12 @@
 {% endmacro %}
 
 
+{#- The eight Online Retail column names as the export spells them, in file order. -#}
+{% macro online_retail_column_names() %}
+    {{- return(['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country']) -}}
+{% endmacro %}
+
+
 {#- The eight required columns: (lower-case name in the raw header, our name). -#}
 {% macro raw_transaction_columns() %}
     {{- return([
@@ -245,7 +251,7 @@
     {%- set dialect = raw_csv_dialect() -%}
     {%- set delimiter_shown = dialect.delimiter_shown -%}
     {%- set required_names = [] -%}
-    {%- for name in ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] -%}
+    {%- for name in online_retail_column_names() -%}
         {%- do required_names.append(sql_string_literal(name)) -%}
     {%- endfor -%}
     {%- set header_message -%}
@@ -438,14 +444,14 @@
 
     The fast path: `files` read by the engine's own reader, with the same
     columns as read_raw_transaction_lines. Parquet is read that way always.
-    A CSV file is read that way only when the survey found its header to be
-    the eight columns in the Online Retail order and no line with malformed
-    quoting (raw_load_plan), and stays read that way only when the reader
-    rejected none of its lines and returned as many rows as the survey
-    counted lines (reread_files_the_native_reader_missed); otherwise the
-    line-exact reader reads it again. `typed` (raw_parquet_is_typed): the
-    Parquet columns Quantity, UnitPrice and InvoiceDate are read with their
-    own types (see read_raw_parquet_typed), never through text.
+    A CSV file is read that way only when its survey found its header to be
+    the eight columns in the Online Retail order, no line with malformed
+    quoting, and a trial read by this reader that rejected none of its lines
+    and returned as many rows as it has lines (survey_raw_files,
+    raw_file_reads_natively); otherwise the line-exact reader reads it.
+    `typed` (raw_parquet_is_typed): the Parquet columns Quantity, UnitPrice
+    and InvoiceDate are read with their own types (see
+    read_raw_parquet_typed), never through text.
 -#}
 {% macro read_raw_transaction_lines_natively(source_relation, files, typed=false) %}
     {%- set location = source_relation.render() -%}
@@ -464,10 +470,10 @@
     read_raw_csv_natively(location, required_columns)
 
     CSV files read by DuckDB's reader with the eight columns named and typed
-    as text (no sniffing), strict about quoting, rejected lines recorded in
-    the temporary tables `raw_native_errors` / `raw_native_scans` instead of
-    stopping the read. A line's number is its scan position less its file's
-    first, plus the header line.
+    as text (no sniffing), strict about quoting (raw_csv_native_read). The
+    survey's trial read found every line of these files readable so, and a
+    file that no longer reads so stops the build. A line's number is its scan
+    position less its file's first, plus the header line.
 -#}
 {% macro read_raw_csv_natively(location, required_columns) %}
     {{- return(adapter.dispatch('read_raw_csv_natively')(location, required_columns)) -}}
@@ -479,7 +485,7 @@
 {% endmacro %}
 
 {% macro duckdb__read_raw_csv_natively(location, required_columns) %}
-    {%- set names = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] -%}
+    {%- set names = online_retail_column_names() -%}
     with
 
     native_rows as (
@@ -489,23 +495,7 @@
             {%- for raw_name, column_name in required_columns %}
             "{{ names[loop.index0] }}" as {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
-        from read_csv(
-            {{ location }},
-            columns = { {%- for name in names %}'{{ name }}': 'VARCHAR'{{ ", " if not loop.last }}{% endfor -%} },
-            header = true,
-            auto_detect = false,
-            delim = {{ sql_string_literal(var('raw_csv_delimiter')) }},
-            quote = '"',
-            escape = '"',
-            strict_mode = true,
-            null_padding = false,
-            filename = true,
-            ignore_errors = true,
-            store_rejects = true,
-            rejects_table = 'raw_native_errors',
-            rejects_scan = 'raw_native_scans',
-            encoding = '{{ var("raw_encoding") }}'
-        ) with ordinality
+        from {{ duckdb__raw_csv_native_read(location) }} with ordinality
     ),
 
     file_starts as (
@@ -527,6 +517,38 @@
     from native_rows
     inner join file_starts
         on native_rows.source_file = file_starts.source_file
+{% endmacro %}
+
+{#-
+    duckdb__raw_csv_native_read(location, rejects=none)
+
+    The DuckDB table function of the native CSV reader, with `filename`: the
+    columns named and typed as text, no sniffing, strict about quoting and
+    the number of fields. One home for its options, shared by the survey's
+    trial read and the write. `rejects`, when given, is a pair of table
+    names: lines the reader rejects are then left out and recorded there
+    (the trial read); without it a rejected line stops the read (the write).
+-#}
+{% macro duckdb__raw_csv_native_read(location, rejects=none) %}
+    read_csv(
+        {{ location }},
+        columns = { {%- for name in online_retail_column_names() %}'{{ name }}': 'VARCHAR'{{ ", " if not loop.last }}{% endfor -%} },
+        header = true,
+        auto_detect = false,
+        delim = {{ sql_string_literal(var('raw_csv_delimiter')) }},
+        quote = '"',
+        escape = '"',
+        strict_mode = true,
+        null_padding = false,
+        filename = true,
+        {%- if rejects is not none %}
+        ignore_errors = true,
+        store_rejects = true,
+        rejects_table = '{{ rejects[0] }}',
+        rejects_scan = '{{ rejects[1] }}',
+        {%- endif %}
+        encoding = '{{ var("raw_encoding") }}'
+    )
 {% endmacro %}
 
 

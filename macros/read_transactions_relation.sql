@@ -81,7 +81,7 @@
     build naming the columns the relation lacks.
 -#}
 {% macro transactions_relation_columns(relation) %}
-    {%- set names = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] -%}
+    {%- set names = online_retail_column_names() -%}
     {%- set renames = var('transactions_columns', {}) or {} -%}
     {%- if renames is not mapping -%}
         {{ exceptions.raise_compiler_error(

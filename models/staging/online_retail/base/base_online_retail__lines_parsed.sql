@@ -10,8 +10,8 @@
     whose content changed, whose earlier lines the pre-hook deletes), and
     `--full-refresh` reads them all again with the same result. Each line is
     written once: a file goes through the engine's native reader when its
-    survey allows, and only a file that reader cannot account for line by
-    line is read again by the line-exact reader (the post-hook). The native
+    survey allows (its trial read by that reader accounted for every line),
+    any other file through the line-exact reader. The native
     reader's files are written in batches of a bounded number of lines
     (raw_native_batches): this query writes the first, a post-hook the others.
 -#}
@@ -24,7 +24,6 @@
     ],
     post_hook=[
         "{{ write_later_native_batches(this, source('online_retail', 'transaction_files')) }}",
-        "{{ reread_files_the_native_reader_missed(this, source('online_retail', 'transaction_files')) }}",
         "{{ raw_lines_write_settings(false) }}"
     ]
 ) }}
@@ -34,9 +33,6 @@
 {%- set date_formats = raw_date_formats_by_use(transaction_files, plan.files) %}
 {#- Parquet with numeric and date columns is read with those types -#}
 {%- set typed = raw_parquet_is_typed(transaction_files, plan.native_files) %}
-{%- if plan.native_files | length > 0 %}
-    {%- do drop_native_reader_rejects() %}
-{%- endif %}
 
 with
 

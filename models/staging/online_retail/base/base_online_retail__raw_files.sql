@@ -33,6 +33,8 @@ surveyed_files as (
             survey.source_file,
             survey.lines_read,
             survey.malformed_quoting_lines,
+            cast(null as bigint) as native_rows_read,
+            cast(null as bigint) as native_rejected_lines,
             cast(null as bigint) as file_size,
             cast(null as timestamp) as file_modified_at,
             {{ dbt.concat(["'table|'", "survey.lines_read", "'|'", "'" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "'"]) }}
@@ -44,6 +46,8 @@ surveyed_files as (
             survey.source_file,
             survey.lines_read,
             survey.malformed_quoting_lines,
+            survey.native_rows_read,
+            survey.native_rejected_lines,
             attributes.file_size,
             attributes.file_modified_at,
             attributes.file_fingerprint,
@@ -56,6 +60,8 @@ surveyed_files as (
             cast(null as {{ dbt.type_string() }}) as source_file,
             cast(null as bigint) as lines_read,
             cast(null as bigint) as malformed_quoting_lines,
+            cast(null as bigint) as native_rows_read,
+            cast(null as bigint) as native_rejected_lines,
             cast(null as bigint) as file_size,
             cast(null as timestamp) as file_modified_at,
             cast(null as {{ dbt.type_string() }}) as file_fingerprint,
@@ -89,7 +95,7 @@ final as (
         {%- if from_table %}
             false as reads_natively,
         {%- else %}
-            {{ raw_file_reads_natively('surveyed_files.header_line', 'surveyed_files.malformed_quoting_lines') }} as reads_natively,
+            {{ raw_file_reads_natively('surveyed_files') }} as reads_natively,
         {%- endif %}
         {%- if is_incremental() %}
             coalesce(earlier_loads.times_loaded, 0) + 1 as times_loaded,
