@@ -1,7 +1,8 @@
 {#- Basket size and order value distributions over sale invoices: for each
     measure (items per order, distinct products per order, lines per order,
     order value in currency units) its mean and quantiles from the 1st to the
-    99th percentile. Computed in one pass, one row per measure. -#}
+    99th percentile. One row per measure. Distinct products are counted here,
+    from the staged lines of those invoices: no model keeps them. -#}
 
 {%- set measures = {
     'items_per_order': 'items_sold',
@@ -16,12 +17,32 @@ with
 
 sale_invoices as (
     select
+        invoice_no,
         line_count,
         items_sold,
-        distinct_products_sold,
         product_sales_amount
     from {{ ref('int_invoices_aggregated_from_lines') }}
     where is_sale
+),
+
+products_per_invoice as (
+    select
+        invoice_no,
+        count(distinct stock_code) as distinct_products_sold
+    from {{ ref('stg_online_retail__transaction_lines') }}
+    where is_product_sale
+    group by invoice_no
+),
+
+sale_invoices_with_products as (
+    select
+        sale_invoices.line_count,
+        sale_invoices.items_sold,
+        coalesce(products_per_invoice.distinct_products_sold, 0) as distinct_products_sold,
+        sale_invoices.product_sales_amount
+    from sale_invoices
+    left join products_per_invoice
+        on sale_invoices.invoice_no = products_per_invoice.invoice_no
 ),
 
 statistics as (
@@ -35,7 +56,7 @@ statistics as (
             {%- endfor %}
         {%- endfor %}
         count(*) as order_count
-    from sale_invoices
+    from sale_invoices_with_products
 ),
 
 final as (

@@ -6,7 +6,6 @@ with
 transaction_lines as (
     select
         invoice_no,
-        stock_code,
         customer_id,
         country,
         quantity,
@@ -27,7 +26,6 @@ invoices as (
         bool_or(is_cancellation) as is_cancellation,
         count(*) as line_count,
         coalesce(sum(quantity) filter (where is_product_sale), 0) as items_sold,
-        count(distinct stock_code) filter (where is_product_sale) as distinct_products_sold,
         coalesce(sum(line_amount) filter (where is_product_sale), 0) as product_sales_amount,
         coalesce(-sum(line_amount) filter (where is_product_return), 0) as product_returns_amount,
         coalesce(sum(line_amount) filter (where is_non_product), 0) as non_product_amount,
@@ -43,7 +41,6 @@ final as (
         country,
         line_count,
         items_sold,
-        distinct_products_sold,
         product_sales_amount,
         product_returns_amount,
         non_product_amount,

@@ -245,6 +245,13 @@ def test_order_distributions_are_ordered_quantiles(eda, warehouse):
         run, "select count(*) from int_invoices_aggregated_from_lines where is_sale"
     )
     assert (distributions["order_count"] == orders).all()
+    # a sale invoice sells at least one product, and never more products than it has lines
+    by_measure = distributions.set_index("measure")[columns]
+    products = by_measure.loc["distinct_products_per_order"].to_numpy()
+    lines = by_measure.loc["lines_per_order"].to_numpy()
+    assert products[0] >= 1
+    assert (products <= lines + 1e-9).all()
+    assert (products[1:] > products[:-1]).any()
 
 
 def test_top_products_rankings(eda, warehouse):
