@@ -434,8 +434,9 @@ def test_a_file_the_native_reader_cannot_account_for_is_read_line_exactly(
     # malformed quoting and columns in another order are never read by the native reader
     assert readers["bad_lines.csv"] == readers["other_order.csv"] == "line_exact_reader"
     assert readers["good.csv"] == "native_reader"
-    assert "Read by the line-exact reader (the native reader could not account for every line)" in (
-        quarantine_build.output
+    assert (
+        "Read by the line-exact reader (the native reader could not account for every line)"
+        in (quarantine_build.output)
     )
 
 
