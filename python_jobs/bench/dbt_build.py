@@ -20,6 +20,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .monitor import Measured, run_measured
@@ -54,6 +55,9 @@ class NodeTiming:
     layer: str
     status: str
     seconds: float
+    #: when dbt started and finished the node (seconds since the epoch)
+    started_at: float | None = None
+    completed_at: float | None = None
 
 
 @dataclass
@@ -82,6 +86,19 @@ class BuildResult:
     def slowest(self, count: int = 8) -> list[NodeTiming]:
         return sorted(self.nodes, key=lambda n: n.seconds, reverse=True)[:count]
 
+    def nodes_at_peak(self) -> list[str]:
+        """The nodes dbt was running when the memory peak was sampled."""
+        at = self.measured.peak_at
+        if at is None:
+            return []
+        return [
+            node.unique_id
+            for node in self.nodes
+            if node.started_at is not None
+            and node.completed_at is not None
+            and node.started_at <= at <= node.completed_at
+        ]
+
 
 def _layer(resource_type: str, path: str) -> str:
     if resource_type in ("test", "unit_test"):
@@ -92,6 +109,16 @@ def _layer(resource_type: str, path: str) -> str:
         if path.startswith(prefix):
             return name
     return "other"
+
+
+def _epoch(timestamp: str | None) -> float | None:
+    """Seconds since the epoch of a run_results time (ISO, UTC, 'Z')."""
+    if not timestamp:
+        return None
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def node_timings(target: Path) -> tuple[float | None, list[NodeTiming]]:
@@ -111,6 +138,13 @@ def node_timings(target: Path) -> tuple[float | None, list[NodeTiming]]:
     for result in results["results"]:
         uid = result["unique_id"]
         resource_type, path = paths.get(uid, (uid.split(".", 1)[0], ""))
+        # compile and execute phases, times in UTC
+        phases = [
+            (_epoch(phase.get("started_at")), _epoch(phase.get("completed_at")))
+            for phase in result.get("timing") or []
+        ]
+        starts = [start for start, _ in phases if start is not None]
+        ends = [end for _, end in phases if end is not None]
         nodes.append(
             NodeTiming(
                 unique_id=uid,
@@ -118,6 +152,8 @@ def node_timings(target: Path) -> tuple[float | None, list[NodeTiming]]:
                 layer=_layer(resource_type, path),
                 status=str(result.get("status")),
                 seconds=float(result.get("execution_time") or 0.0),
+                started_at=min(starts) if starts else None,
+                completed_at=max(ends) if ends else None,
             )
         )
     return results.get("elapsed_time"), nodes

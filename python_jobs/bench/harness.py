@@ -214,6 +214,7 @@ def _build_record(build: BuildResult) -> dict:
         "max_single_process_rss_bytes": build.measured.max_single_rss_bytes,
         "peak_spill_bytes": build.measured.peak_spill_bytes,
         "rss_samples": build.measured.samples,
+        "nodes_at_peak": build.nodes_at_peak(),
         "layers": {k: round(v, 3) for k, v in build.layer_seconds().items()},
         "feature_layer_seconds": round(build.feature_layer_seconds(), 3),
         "nodes": [

@@ -34,6 +34,8 @@ class Measured:
     samples: int
     log_path: Path
     peak_spill_bytes: int = 0
+    #: when the peak sample was taken (seconds since the epoch)
+    peak_at: float | None = None
 
     def output_tail(self, chars: int = 4000) -> str:
         try:
@@ -115,6 +117,7 @@ def run_measured(
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     peak = 0
+    peak_at = None
     peak_spill = 0
     samples = 0
     done = threading.Event()
@@ -130,9 +133,11 @@ def run_measured(
         )
 
         def sample() -> None:
-            nonlocal peak, peak_spill, samples
+            nonlocal peak, peak_at, peak_spill, samples
             while not done.is_set():
-                peak = max(peak, tree_rss_bytes(process.pid))
+                rss = tree_rss_bytes(process.pid)
+                if rss > peak:
+                    peak, peak_at = rss, time.time()
                 if spill_dir is not None and samples % max(1, round(1 / interval)) == 0:
                     peak_spill = max(peak_spill, disk_bytes(spill_dir))
                 samples += 1
@@ -156,4 +161,5 @@ def run_measured(
         samples=samples,
         log_path=log_path,
         peak_spill_bytes=peak_spill,
+        peak_at=peak_at,
     )

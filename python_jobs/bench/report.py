@@ -85,6 +85,12 @@ def _summary_rows(runs: list[dict]) -> list[str]:
     return rows
 
 
+def _short(unique_id: str) -> str:
+    """A node's kind and name (model.x, test.y) from its unique_id."""
+    name = unique_id.split(".")
+    return f"{name[0]}.{name[2] if len(name) > 2 else name[-1]}"
+
+
 def _run_section(run: dict) -> list[str]:
     build = run.get("build", {})
     notebook = run.get("notebook", {})
@@ -128,6 +134,13 @@ def _run_section(run: dict) -> list[str]:
         )
     elif notebook.get("skipped"):
         lines.append(f"Notebook skipped: {notebook['skipped']}.")
+    if build.get("nodes_at_peak") is not None:
+        running = ", ".join(f"`{_short(node)}`" for node in build["nodes_at_peak"])
+        lines.append(
+            f"Peak memory {_gb(build.get('peak_rss_bytes'))} sampled while dbt ran: "
+            + (running or "no node (start-up, parse or the end of the run)")
+            + "."
+        )
     if build.get("error"):
         lines += ["", "dbt build failed:", "", "```", build["error"][-1500:], "```"]
     lines += ["", "| layer | seconds (sum of node times) |", "|---|--:|"]
@@ -137,9 +150,9 @@ def _run_section(run: dict) -> list[str]:
         lines.append(f"| {layer} | {seconds:,.1f} |")
     lines += ["", "| slowest nodes | layer | seconds |", "|---|---|--:|"]
     for node in build.get("nodes", [])[:8]:
-        name = node["unique_id"].split(".")
-        short = f"{name[0]}.{name[2] if len(name) > 2 else name[-1]}"
-        lines.append(f"| `{short}` | {node['layer']} | {node['seconds']:,.1f} |")
+        lines.append(
+            f"| `{_short(node['unique_id'])}` | {node['layer']} | {node['seconds']:,.1f} |"
+        )
     lines.append("")
     return lines
 

@@ -10,11 +10,13 @@ import gzip
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from bench import datasets, harness, report
-from bench.monitor import run_measured, tree_rss_bytes
+from bench.dbt_build import BuildResult, NodeTiming
+from bench.monitor import Measured, run_measured, tree_rss_bytes
 from pipeline import run_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -188,6 +190,7 @@ def test_peak_memory_counts_the_whole_process_tree(tmp_path):
         "import subprocess, sys; x = bytearray(60 * 2**20); "
         f"subprocess.run([sys.executable, '-c', {child!r}])"
     )
+    started = time.time()
     measured = run_measured(
         [sys.executable, "-c", parent], log_path=tmp_path / "log", interval=0.1
     )
@@ -196,6 +199,25 @@ def test_peak_memory_counts_the_whole_process_tree(tmp_path):
     assert measured.peak_tree_rss_bytes >= measured.peak_sampled_tree_rss_bytes
     assert tree_rss_bytes(os.getpid()) > 0
     assert tree_rss_bytes(1) > 0  # the whole machine's tree
+    # the peak is timed: after the start and before the end of the command
+    assert started < measured.peak_at < started + measured.wall_seconds + 1
+
+
+def test_the_peak_is_placed_among_the_nodes_running_then():
+    def node(name, start, end):
+        return NodeTiming(
+            f"model.p.{name}", "model", "staging", "success", 1.0, start, end
+        )
+
+    nodes = [node("a", 10.0, 20.0), node("b", 15.0, 30.0), node("c", 31.0, 40.0)]
+
+    def at(moment):
+        measured = Measured(0, 1.0, 1, 1, 1, 1, Path("log"), peak_at=moment)
+        return BuildResult(measured, Path("w"), nodes=nodes).nodes_at_peak()
+
+    assert at(16.0) == ["model.p.a", "model.p.b"]
+    assert at(35.0) == ["model.p.c"]
+    assert at(30.5) == [] and at(None) == []
 
 
 def test_parquet_runs_only_at_the_parquet_scales():
@@ -213,6 +235,9 @@ def test_the_tiny_build_says_which_reader_read_each_file(tiny_bench):
     # the fast path is taken: most generated files are clean
     assert readers.get("native_reader", 0) > sum(readers.values()) / 2
     assert build["lines_accounted"] == build["lines"]
+    # the report says what ran at the memory peak
+    assert set(build["nodes_at_peak"]) <= {node["unique_id"] for node in build["nodes"]}
+    assert "Peak memory " in text and " sampled while dbt ran: " in text
     assert (
         "Files by the reader that read them: "
         + ", ".join(f"{name} {count}" for name, count in readers.items())
