@@ -22,48 +22,17 @@ lines_read as (
 non_product_codes as (
     select
         stock_code,
-        match_type,
         non_product_category
-    from {{ ref('non_product_stock_codes') }}
-),
-
-exact_codes as (
-    select * from non_product_codes
-    where match_type = 'exact'
-),
-
-prefix_codes as (
-    select * from non_product_codes
-    where match_type = 'prefix'
-),
-
--- the category of each distinct stock code that has one: the prefix match
--- is a nested-loop join, done on the few thousand codes rather than on every
--- line (which also carried every column of the line through it: at 10.8M
--- lines an aggregation by invoice over this view took 53 s instead of 72 s)
-code_categories as (
-    select
-        codes.stock_code,
-        coalesce(
-            exact_codes.non_product_category, prefix_codes.non_product_category
-        ) as non_product_category
-    from (select distinct stock_code from lines_read) as codes
-    left join exact_codes
-        on codes.stock_code = exact_codes.stock_code
-    left join prefix_codes
-        on {{ has_prefix('codes.stock_code', 'prefix_codes.stock_code') }}
-    where
-        exact_codes.non_product_category is not null
-        or prefix_codes.non_product_category is not null
+    from {{ ref('base_online_retail__non_product_codes') }}
 ),
 
 lines_with_codes as (
     select
         lines_read.*,
-        code_categories.non_product_category
+        non_product_codes.non_product_category
     from lines_read
-    left join code_categories
-        on lines_read.stock_code = code_categories.stock_code
+    left join non_product_codes
+        on lines_read.stock_code = non_product_codes.stock_code
 ),
 
 final as (
