@@ -4,20 +4,23 @@
     "typical" of a segment. Only lines before the as-of date count, as for
     the features. -#}
 
+{#- the lines that count: product sales and returns of known customers. Read
+    by two CTEs, each from staging: a CTE read twice is materialized by
+    DuckDB (at 50M lines, 37M rows held: 23.8 s and 2.9 GB, against 14.0 s
+    and 2.6 GB) -#}
+{%- set counted_lines = "(is_product_sale or is_product_return) and customer_id is not null" %}
+
 with
 
 transaction_lines as (
     select
         customer_id,
         stock_code,
-        description,
         quantity,
         line_amount,
         invoice_date
     from {{ ref('stg_online_retail__transaction_lines') }}
-    where
-        (is_product_sale or is_product_return)
-        and customer_id is not null
+    where {{ counted_lines }}
 ),
 
 customer_segments as (
@@ -33,8 +36,8 @@ description_counts as (
         stock_code,
         description,
         count(*) as line_count
-    from transaction_lines
-    where description is not null
+    from {{ ref('stg_online_retail__transaction_lines') }}
+    where {{ counted_lines }} and description is not null
     group by stock_code, description
 ),
 
