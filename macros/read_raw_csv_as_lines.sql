@@ -59,16 +59,25 @@
         escape = '',
         strict_mode = false,
         filename = true,
-        {%- if rejects is not none %}
-        ignore_errors = true,
-        store_rejects = true,
-        rejects_table = '{{ rejects[0] }}',
-        rejects_scan = '{{ rejects[1] }}',
-        {%- endif %}
+        {{- duckdb__read_csv_rejects_options(rejects) }}
         encoding = '{{ var("raw_encoding") }}'
     )
 {% endmacro %}
 
+
+{#- duckdb__read_csv_rejects_options(rejects): the options of DuckDB's
+    read_csv that leave out the lines it cannot read and record them in the
+    rejects tables `rejects` (a pair of names: errors, scans) instead of
+    stopping the read; nothing when `rejects` is none. Shared by the survey's
+    plain read and the native reader's trial read. -#}
+{% macro duckdb__read_csv_rejects_options(rejects) %}
+    {%- if rejects is not none %}
+        ignore_errors = true,
+        store_rejects = true,
+        rejects_table = '{{ rejects[0] }}',
+        rejects_scan = '{{ rejects[1] }}',
+    {%- endif %}
+{%- endmacro %}
 
 {#- Spark: a subquery of `columns` (SQL, over the source's own columns) read
     from the raw files `location` by Spark's `file_format` source (text,

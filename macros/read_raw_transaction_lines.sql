@@ -541,12 +541,7 @@
         strict_mode = true,
         null_padding = false,
         filename = true,
-        {%- if rejects is not none %}
-        ignore_errors = true,
-        store_rejects = true,
-        rejects_table = '{{ rejects[0] }}',
-        rejects_scan = '{{ rejects[1] }}',
-        {%- endif %}
+        {{- duckdb__read_csv_rejects_options(rejects) }}
         encoding = '{{ var("raw_encoding") }}'
     )
 {% endmacro %}
