@@ -90,10 +90,15 @@ def test_a_dbt_error_exits_and_prints_as_the_console_script(
 def test_a_hung_dbt_command_in_a_fork_is_killed(tmp_path: Path, fork_server) -> None:
     """The timeout kills the child's process group and names the command."""
     before = len(fork_server.pids)
-    cmd = dbt_command("parse", tmp_path, {"runner_probe": str(uuid.uuid4())})
+    # a query that runs for hours (10**12 rows), after a full parse (new
+    # vars: nothing cached): the command outlasts the timeout however fast
+    # the machine parses (a parse alone took under 4 s on a fast machine)
+    endless = "select sum(a.range * b.range) as total from range(1000000) as a, range(1000000) as b"
+    cmd = dbt_command(
+        "show", tmp_path, {"runner_probe": str(uuid.uuid4())}, ["--inline", endless]
+    )
     started = time.monotonic()
     with pytest.raises(pytest.fail.Exception) as failure:
-        # a full parse (new vars: nothing cached) takes longer than this
         run_command(cmd, env=dbt_environment(tmp_path), timeout=4)
     assert time.monotonic() - started < 60
     message = str(failure.value)
