@@ -461,62 +461,60 @@
     {%- elif location.strip("'").lower().endswith('.parquet') -%}
         {{ read_raw_parquet_rows(read_location, raw_transaction_columns()) }}
     {%- else -%}
-        {{ read_raw_csv_natively(read_location, raw_transaction_columns()) }}
+        {{ read_raw_csv_natively(source_relation, files, raw_transaction_columns()) }}
     {%- endif -%}
 {% endmacro %}
 
 
 {#-
-    read_raw_csv_natively(location, required_columns)
+    read_raw_csv_natively(source_relation, files, required_columns)
 
-    CSV files read by DuckDB's reader with the eight columns named and typed
-    as text (no sniffing), strict about quoting (raw_csv_native_read). The
-    survey's trial read found every line of these files readable so, and a
-    file that no longer reads so stops the build. A line's number is its scan
-    position less its file's first, plus the header line.
+    `files` (paths of the source `source_relation`) read by DuckDB's CSV
+    reader with the eight columns named and typed as text (no sniffing),
+    strict about quoting (raw_csv_native_read). The survey's trial read found
+    every line of these files readable so, and a file that no longer reads so
+    stops the build. A line's number is its row's position in its file plus
+    the header line.
 -#}
-{% macro read_raw_csv_natively(location, required_columns) %}
-    {{- return(adapter.dispatch('read_raw_csv_natively')(location, required_columns)) -}}
+{% macro read_raw_csv_natively(source_relation, files, required_columns) %}
+    {{- return(adapter.dispatch('read_raw_csv_natively')(source_relation, files, required_columns)) -}}
 {% endmacro %}
 
 {#- Spark: never planned there (native_csv_reader_not_on_spark) -#}
-{% macro spark__read_raw_csv_natively(location, required_columns) %}
+{% macro spark__read_raw_csv_natively(source_relation, files, required_columns) %}
     {{- return(native_csv_reader_not_on_spark()) -}}
 {% endmacro %}
 
-{% macro duckdb__read_raw_csv_natively(location, required_columns) %}
+{#- DuckDB: one read per file, `with ordinality` numbering its rows, under
+    UNION ALL. `with ordinality` numbers a read's rows in one thread, but the
+    reads of different files run on different threads, and a file's row
+    numbers need no step across files. The CTE is materialized: without it,
+    the write's sink takes each file's read apart and the write is slower.
+    10.8M lines of the bench (305 files, 2 threads), the typed lines in one
+    CREATE TABLE: 12.7 and 12.9 s, against 16.6 and 15.9 s for one read of
+    every file numbered from its first scan position. -#}
+{% macro duckdb__read_raw_csv_natively(source_relation, files, required_columns) %}
     {%- set names = online_retail_column_names() -%}
     with
 
-    native_rows as (
+    native_rows as materialized (
+        {%- for file in files %}
         select
             filename as source_file,
-            ordinality as scan_position,
+            ordinality + 1 as source_line_number,
+            cast(null as varchar) as raw_line,
+            cast(null as varchar) as line_error,
             {%- for raw_name, column_name in required_columns %}
             "{{ names[loop.index0] }}" as {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
-        from {{ duckdb__raw_csv_native_read(location) }} with ordinality
-    ),
-
-    file_starts as (
-        select
-            source_file,
-            min(scan_position) as first_scan_position
-        from native_rows
-        group by source_file
+        from {{ duckdb__raw_csv_native_read(raw_files_location(source_relation, [file])) }} with ordinality
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
     )
 
-    select
-        native_rows.source_file,
-        native_rows.scan_position - file_starts.first_scan_position + 2 as source_line_number,
-        cast(null as varchar) as raw_line,
-        cast(null as varchar) as line_error,
-        {%- for raw_name, column_name in required_columns %}
-        native_rows.{{ column_name }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from native_rows
-    inner join file_starts
-        on native_rows.source_file = file_starts.source_file
+    select * from native_rows
 {% endmacro %}
 
 {#-
