@@ -128,26 +128,30 @@
     ),
 
     facts as (
-        select
-            *,
-            raw_file_facts(source_file, '{{ var("raw_encoding") }}') as facts
+        -- one call of the plugin function for every file (see files_facts)
+        select unnest(
+            raw_files_facts(list(source_file), '{{ var("raw_encoding") }}'),
+            recursive := true
+        )
         from blobs
     )
 
     select
-        source_file,
-        file_size,
-        file_modified_at,
-        facts.header_line as header_line,
-        facts.gzip_size as gzip_size,
+        blobs.source_file,
+        blobs.file_size,
+        blobs.file_modified_at,
+        facts.header_line,
+        facts.gzip_size,
         md5(
             case
                 when facts.gzip_crc32 is not null
-                    then concat_ws('|', 'gzip', file_size, facts.gzip_crc32, facts.gzip_size)
-                else concat_ws('|', 'file', file_size, strftime(file_modified_at, '%Y-%m-%d %H:%M:%S.%f'))
+                    then concat_ws('|', 'gzip', blobs.file_size, facts.gzip_crc32, facts.gzip_size)
+                else concat_ws('|', 'file', blobs.file_size, strftime(blobs.file_modified_at, '%Y-%m-%d %H:%M:%S.%f'))
             end
         ) as file_fingerprint
-    from facts
+    from blobs
+    left join facts
+        on blobs.source_file = facts.source_file
 {% endmacro %}
 
 

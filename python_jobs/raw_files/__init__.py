@@ -1,5 +1,5 @@
 """Checks on the raw export files that DuckDB's readers cannot make."""
 
-from .gzip_integrity import file_facts, gzip_problem, register_functions
+from .gzip_integrity import file_facts, files_facts, gzip_problem, register_functions
 
-__all__ = ["file_facts", "gzip_problem", "register_functions"]
+__all__ = ["file_facts", "files_facts", "gzip_problem", "register_functions"]

@@ -14,10 +14,12 @@ read, and only a doubtful one a second time.
 
 from __future__ import annotations
 
+import contextlib
 import struct
+import sys
 import zlib
 
-__all__ = ["file_facts", "gzip_problem", "register_functions"]
+__all__ = ["file_facts", "files_facts", "gzip_problem", "register_functions"]
 
 #: Bytes read per step: large enough that the Python loop costs nothing next
 #: to zlib, small enough that memory stays flat on any file size.
@@ -107,18 +109,61 @@ def file_facts(path: str, encoding: str) -> dict | None:
     }
 
 
+#: The interpreter's thread switch interval while :func:`files_facts` runs.
+#: Each file costs a few system calls, and each gives up the interpreter
+#: lock; with the default interval (5 ms) a thread that wants the lock back
+#: waits for another busy Python thread (dbt runs two) to reach it. Measured
+#: on the bench's 305 files, beside a thread spinning in Python: 6.6 to
+#: 16.3 s with the default interval, 0.36 to 0.39 s with this one; in a
+#: dbt build the survey's query took 0.9 s where it needs 0.02 s.
+SWITCH_INTERVAL_SECONDS = 1e-5
+
+
+@contextlib.contextmanager
+def _short_switch_interval():
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+def files_facts(paths: list[str] | None, encoding: str) -> list[dict] | None:
+    """:func:`file_facts` of every path in ``paths``, in one call, each with
+    its ``source_file`` (a file that cannot be opened: all other fields
+    null). One call for all the files, so that DuckDB takes the interpreter
+    lock once, not once per file."""
+    if paths is None:
+        return None
+    empty = {"header_line": None, "gzip_crc32": None, "gzip_size": None}
+    with _short_switch_interval():
+        return [
+            {"source_file": path, **(file_facts(path, encoding) or empty)}
+            for path in paths
+            if path is not None
+        ]
+
+
 def register_functions(connection) -> None:
     """Register ``raw_gzip_problem(path) -> VARCHAR`` (null when whole) and
-    ``raw_file_facts(path, encoding) -> STRUCT`` (see :func:`file_facts`)."""
+    ``raw_files_facts(paths, encoding) -> STRUCT[]`` (see :func:`files_facts`)."""
     import duckdb
     from duckdb.sqltypes import BIGINT, VARCHAR
 
     connection.create_function(
-        "raw_file_facts",
-        file_facts,
-        [VARCHAR, VARCHAR],
-        duckdb.struct_type(
-            {"header_line": VARCHAR, "gzip_crc32": BIGINT, "gzip_size": BIGINT}
+        "raw_files_facts",
+        files_facts,
+        [duckdb.list_type(VARCHAR), VARCHAR],
+        duckdb.list_type(
+            duckdb.struct_type(
+                {
+                    "source_file": VARCHAR,
+                    "header_line": VARCHAR,
+                    "gzip_crc32": BIGINT,
+                    "gzip_size": BIGINT,
+                }
+            )
         ),
         null_handling="special",
         side_effects=True,

@@ -89,3 +89,26 @@ def test_file_facts_read_the_header_and_the_gzip_trailer(whole, tmp_path):
     empty.write_bytes(b"")
     assert file_facts(str(empty), "utf-8")["header_line"] is None
     assert file_facts(str(tmp_path / "missing.csv.gz"), "utf-8") is None
+
+
+def test_files_facts_is_one_call_for_every_file_and_restores_the_switch_interval(tmp_path):
+    import sys
+
+    from raw_files import register_functions
+
+    text = b"InvoiceNo,StockCode\n1,A\n"
+    day = tmp_path / "day.csv.gz"
+    day.write_bytes(gzip.compress(text))
+    missing = tmp_path / "missing.csv.gz"
+    interval = sys.getswitchinterval()
+    with duckdb.connect() as connection:
+        register_functions(connection)
+        rows = connection.execute(
+            "select unnest(raw_files_facts([?, ?], 'utf-8'), recursive := true)",
+            [str(day), str(missing)],
+        ).fetchall()
+    assert sys.getswitchinterval() == interval
+    assert rows == [
+        (str(day), "InvoiceNo,StockCode", zlib.crc32(text), len(text)),
+        (str(missing), None, None, None),
+    ]
