@@ -91,7 +91,7 @@ def test_file_facts_read_the_header_and_the_gzip_trailer(whole, tmp_path):
     assert file_facts(str(tmp_path / "missing.csv.gz"), "utf-8") is None
 
 
-def test_files_facts_is_one_call_for_every_file_and_restores_the_switch_interval(tmp_path):
+def test_files_facts_one_call_restores_the_switch_interval(tmp_path):
     import sys
 
     from raw_files import register_functions
