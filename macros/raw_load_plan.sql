@@ -54,10 +54,10 @@
     writes the first, the post-hook write_later_native_batches appends the
     others. CSV: consecutive files (in name order, a file never split) of at
     most raw_native_batch_lines() lines together (a bigger file alone).
-    DuckDB holds a write's numbered rows in memory (the materialized CTE
-    of duckdb__read_raw_csv_natively) so that the typing and the write run
-    on every thread; a batch bounds that memory, so the write's time and
-    memory grow with the lines instead of spilling past the memory_limit.
+    DuckDB holds a write's read rows in memory (the materialized CTE of
+    duckdb__read_raw_csv_natively, without which the write is slower); a
+    batch bounds that memory, so the write's time and memory grow with the
+    lines instead of spilling past the memory_limit.
     Parquet (numbered by the reader, no such step): one batch.
     A list of lists of paths, empty when no file is read natively.
 -#}
