@@ -13,7 +13,8 @@ uses::
 
 Modules by job: ``data`` (input matrix, model version), ``preprocessing``,
 ``algorithms`` (the candidate grid, deployment), ``fitting``,
-``candidates``, ``evaluation``, ``candidate_record``, ``selection``,
+``candidates``, ``evaluation``, ``concurrency`` (independent fits side by
+side in threads), ``candidate_record``, ``selection``,
 ``segment_ids``, ``model`` (the pipeline), ``registry_row`` and
 ``artifacts`` (the model as data), ``warehouse`` (reading the features,
 the retrain decision made in SQL, and the registry back). Scoring is done

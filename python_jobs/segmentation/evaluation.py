@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, pairwise_distances
 
+from . import concurrency
 from .algorithms import CandidateSpec, build_deployed_model
 from .fitting import FitData, fit_clusters
 
@@ -509,14 +510,26 @@ class StabilityBootstrap:
         """
         aris = self._ari.setdefault(job.key, [])
         jaccards = self._jaccard.setdefault(job.key, [])
-        for b in range(len(aris), self.n_resamples):
-            if floor is not None and sum(1.0 - a for a in aris) > self.n_resamples * (
+
+        def can_reach_floor() -> bool:
+            return floor is None or sum(1.0 - a for a in aris) <= self.n_resamples * (
                 1.0 - floor
+            )
+
+        # resamples are refitted concurrency.FIT_WORKERS at a time and taken in order
+        # while the floor can still be reached: the same resamples count as
+        # if they were refitted one at a time (a refit past the stop is
+        # left out)
+        while len(aris) < self.n_resamples and can_reach_floor():
+            done = len(aris)
+            batch = range(done, min(done + concurrency.FIT_WORKERS, self.n_resamples))
+            for ari, jaccard in concurrency.map_in_threads(
+                lambda b: self._refit(job, b), batch
             ):
-                break
-            ari, jaccard = self._refit(job, b)
-            aris.append(ari)
-            jaccards.append(jaccard)
+                if not can_reach_floor():
+                    break
+                aris.append(ari)
+                jaccards.append(jaccard)
         return self.result(job.key)
 
     def result(self, key: int) -> StabilityResult:

@@ -20,6 +20,7 @@ turns them into the nearest-centroid model every candidate is judged as.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,18 +64,21 @@ class FitData:
     Notes
     -----
     The Ward merge tree does not depend on the number of clusters, so it is
-    computed once per ``FitData`` and cut for every ``k``.
+    computed once per ``FitData`` and cut for every ``k``, also when
+    candidates are fitted in several threads (:mod:`~segmentation.concurrency`).
     """
 
     def __init__(self, Z: np.ndarray) -> None:
         self.Z = Z
         self._ward_children: np.ndarray | None = None
+        self._ward_lock = threading.Lock()
 
     def ward_children(self) -> np.ndarray:
         """Merge tree of Ward's agglomerative clustering of ``Z``."""
-        if self._ward_children is None:
-            children, _, _, _ = ward_tree(self.Z)
-            self._ward_children = np.asarray(children)
+        with self._ward_lock:
+            if self._ward_children is None:
+                children, _, _, _ = ward_tree(self.Z)
+                self._ward_children = np.asarray(children)
         return self._ward_children
 
 

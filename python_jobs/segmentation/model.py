@@ -51,6 +51,7 @@ from .candidates import (
     last_resort,
     log_candidate,
 )
+from .concurrency import MAX_THREADS, map_in_threads
 from .config import SegmentationConfig
 from .data import (
     ArrowLike,
@@ -73,15 +74,9 @@ from .registry_row import Deployment, artifact_rows
 from .segment_ids import assign_segment_ids
 from .selection import cheap_rejections, next_stability_needed, select_candidate
 
-__all__ = ["MAX_THREADS", "SegmentationResult", "fit_segmentation"]
+__all__ = ["SegmentationResult", "fit_segmentation"]
 
 logger = logging.getLogger(__name__)
-
-#: Cap on BLAS and OpenMP threads while fitting. One: the fit runs inside a
-#: dbt build whose other node and DuckDB queries use the same cores, and
-#: OpenMP threads spin while they wait for a busy core (fit at 87k customers
-#: on 2 loaded cores: 44 to 76 s with 2 threads, 21 s with 1).
-MAX_THREADS = 1
 
 # --------------------------------------------------------------------------
 # Result
@@ -234,8 +229,9 @@ def _fit_transformer(X: np.ndarray, config: SegmentationConfig) -> FeatureTransf
 def _evaluate_candidates(
     ctx: FitContext,
 ) -> tuple[list[Candidate], dict[int, np.ndarray]]:
-    """Fit and evaluate every candidate, then bootstrap those the selection
-    needs; also return each deployed candidate's labels of the evaluated
+    """Fit and evaluate every candidate (several at once, in threads:
+    :func:`~segmentation.concurrency.map_in_threads`), then bootstrap those
+    the selection needs; also return each deployed candidate's labels of the evaluated
     customers (``ctx.evaluation_index``)."""
     config = ctx.config
     specs = candidate_specs(config, ctx.n_rows, ctx.Z.shape[1])
@@ -250,8 +246,12 @@ def _evaluate_candidates(
     candidates: list[Candidate] = []
     jobs: dict[int, StabilityJob] = {}
     deployed_labels: dict[int, np.ndarray] = {}
-    for candidate_id, spec in enumerate(specs, start=1):
-        candidate, labels = evaluate_candidate(candidate_id, spec, ctx)
+    evaluated = map_in_threads(
+        lambda numbered: evaluate_candidate(*numbered, ctx),
+        enumerate(specs, start=1),
+    )
+    for spec, (candidate, labels) in zip(specs, evaluated, strict=True):
+        candidate_id = candidate.candidate_id
         candidates.append(candidate)
         if labels is not None:
             deployed_labels[candidate_id] = labels

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
+import warnings
 from collections.abc import Callable
 
 import duckdb
@@ -12,8 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import segmentation.candidates as candidates_module
+import segmentation.concurrency as concurrency_module
 import segmentation.evaluation as evaluation_module
 import segmentation.fitting as fitting_module
+import threadpoolctl
 from segmentation import (
     ConfigError,
     SegmentationConfig,
@@ -280,6 +284,61 @@ def test_fit_is_deterministic_and_order_independent(
         ]
 
     assert without_time(second) == without_time(first)
+
+
+def test_fit_does_not_depend_on_the_fitting_threads(
+    segmentation_customers: pa.Table,
+    customer_result: SegmentationResult,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Candidates and bootstrap refits one at a time give the model that
+    several threads gave (customer_result), candidate for candidate; and a
+    bootstrap stopped early at the floor counts the same resamples."""
+    assert concurrency_module.FIT_WORKERS >= 2  # customer_result used threads
+    monkeypatch.setattr(concurrency_module, "FIT_WORKERS", 1)
+    alone = fit_segmentation(segmentation_customers, SegmentationConfig.from_dict(FAST))
+    assert alone.model_version == customer_result.model_version
+    assert alone.labels == customer_result.labels
+    for key in ("centroids", "segments", "transform", "reference_distributions"):
+        assert alone.registry_row[key] == customer_result.registry_row[key], key
+    fields = ("silhouette", "stability_ari", "stability_resamples", "k", "parameters")
+    assert [[getattr(c, f) for f in fields] for c in alone.candidates] == [
+        [getattr(c, f) for f in fields] for c in customer_result.candidates
+    ]
+    resamples = [c.stability_resamples for c in alone.candidates]
+    assert FAST["bootstrap_samples"] in resamples
+
+
+def test_map_in_threads_keeps_order_errors_warnings_and_one_openmp_thread() -> None:
+    """Results in the order of the items, the first failing task's error,
+    one OpenMP thread in every worker (as in the fitting thread), and the
+    warning filters as they were, although fitters change them meanwhile."""
+    filters_before = list(warnings.filters)
+
+    def task(i: int) -> tuple[int, int]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            time.sleep(0.01 * (i % 3))
+        openmp = [
+            info["num_threads"]
+            for info in threadpoolctl.threadpool_info()
+            if info["user_api"] == "openmp"
+        ]
+        return i * i, max(openmp, default=concurrency_module.MAX_THREADS)
+
+    results = concurrency_module.map_in_threads(task, range(12), workers=3)
+    assert [square for square, _ in results] == [i * i for i in range(12)]
+    assert {threads for _, threads in results} == {concurrency_module.MAX_THREADS}
+    assert warnings.filters == filters_before
+
+    def fails_on_five(i: int) -> int:
+        if i == 5:
+            raise ValueError("task 5")
+        return i
+
+    with pytest.raises(ValueError, match="task 5"):
+        concurrency_module.map_in_threads(fails_on_five, range(8), workers=2)
+    assert warnings.filters == filters_before
 
 
 def test_model_version_depends_on_data_and_settings(
