@@ -20,7 +20,12 @@ from the same rows:
   only what needs quoting);
 - ``parquet``: typed columns (Quantity bigint, InvoiceDate timestamp,
   UnitPrice and CustomerID double, the rest text), as a pandas
-  ``to_parquet`` of the real data would write them.
+  ``to_parquet`` of the real data would write them;
+- ``csv.gz-malformed`` (only when asked for): the ``csv.gz`` files with one
+  line of malformed quoting (:data:`MALFORMED_LINE`, an unterminated
+  quote) added at the end of each, as a broken export writes them: the
+  build then reads every file with its line-exact reader and quarantines
+  that line, where pandas and DuckDB's CSV reader stop at it.
 
 Without the real data (or for the ``tiny`` scale) the project's generator
 (``python_jobs/generate_data.py --lines-target``) writes the files instead.
@@ -41,7 +46,13 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "online_retail"
 REAL_LINES = 541_909
-FORMATS = ("csv.gz", "parquet")
+FORMATS = ("csv.gz", "parquet", "csv.gz-malformed")
+#: The line added to each file of ``csv.gz-malformed``: its Description
+#: opens a quote that no field closes.
+MALFORMED_LINE = (
+    '999999,85123A,"UNTERMINATED QUOTE,1,2011-12-09 12:50:00,2.55,17850.0,'
+    "United Kingdom"
+)
 #: Lines of the ``tiny`` scale (the generator's smallest useful run).
 TINY_LINES = 20_000
 #: The issue's scales, in copies of the real data: its 10M is "the real
@@ -137,36 +148,56 @@ def prepare(
     )
     directory = cache_dir / label / file_format.replace(".", "_")
     manifest = directory / "dataset.json"
+    extension = file_extension(file_format)
     if manifest.exists():
         cached = Dataset(**json.loads(manifest.read_text()))
         # where the files are now (the cache may have been moved)
         cached.scale = scale.name
         cached.directory = str(directory)
-        cached.glob = str(directory / "raw" / f"*.{file_format}")
+        cached.glob = str(directory / "raw" / f"*.{extension}")
         return cached
     if directory.exists():
         shutil.rmtree(directory)  # an interrupted write
     directory.mkdir(parents=True)
     started = time.perf_counter()
     if scale.tiles is not None:
-        _write_tiles(real_dir, directory / "raw", scale.tiles, file_format)
+        _write_tiles(real_dir, directory / "raw", scale.tiles, extension)
     else:
-        _generate(directory, scale.lines_target, file_format, seed)
+        _generate(directory, scale.lines_target, extension, seed)
+    if file_format == "csv.gz-malformed":
+        _add_malformed_lines(directory / "raw")
     seconds = time.perf_counter() - started
-    files = sorted((directory / "raw").glob(f"*.{file_format}"))
+    files = sorted((directory / "raw").glob(f"*.{extension}"))
     dataset = Dataset(
         scale=scale.name,
         source=scale.source,
         file_format=file_format,
         tiles=scale.tiles,
         directory=str(directory),
-        glob=str(directory / "raw" / f"*.{file_format}"),
+        glob=str(directory / "raw" / f"*.{extension}"),
         files=len(files),
         bytes=sum(f.stat().st_size for f in files),
         seconds_to_write=round(seconds, 2),
     )
     manifest.write_text(json.dumps(asdict(dataset), indent=2) + "\n")
     return dataset
+
+
+def file_extension(file_format: str) -> str:
+    """The files' extension in ``file_format`` (``csv.gz-malformed``: csv.gz)."""
+    return file_format.removesuffix("-malformed")
+
+
+def _add_malformed_lines(raw: Path) -> None:
+    """Append :data:`MALFORMED_LINE` to every ``.csv.gz`` file of ``raw``
+    (decompressed and written again: one gzip member, as an export writes)."""
+    import gzip
+
+    for path in sorted(raw.glob("*.csv.gz")):
+        text = gzip.decompress(path.read_bytes())
+        if text and not text.endswith(b"\n"):
+            text += b"\n"
+        path.write_bytes(gzip.compress(text + MALFORMED_LINE.encode() + b"\n", 6))
 
 
 def _generate(directory: Path, lines: int, file_format: str, seed: int) -> None:

@@ -300,9 +300,14 @@ def run_scale(
         record["notebook"] = _reference(
             "notebook_reference.py", dataset.glob, run_dir / "notebook.log"
         )
+        notebook = record["notebook"]
         log(
-            f"[{scale.name}] notebook: {record['notebook'].get('wall_seconds')} s, "
-            f"k={record['notebook'].get('best_k')}"
+            f"[{scale.name}] notebook: {notebook.get('wall_seconds')} s, "
+            + (
+                f"k={notebook.get('best_k')}"
+                if notebook.get("returncode") == 0
+                else f"failed (exit status {notebook.get('returncode')})"
+            )
         )
     record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     record["ratios"] = ratios(record)

@@ -52,6 +52,8 @@ def _summary_rows(runs: list[dict]) -> list[str]:
         notebook_wall = (
             "skipped"
             if "skipped" in notebook
+            else "failed"
+            if _failed(notebook)
             else _seconds(notebook.get("wall_seconds"))
         )
         rows.append(
@@ -73,8 +75,10 @@ def _summary_rows(runs: list[dict]) -> list[str]:
                     _seconds(build.get("feature_layer_seconds")),
                     notebook_wall,
                     _gb(notebook.get("peak_rss_bytes")),
-                    _seconds(floor.get("seconds")),
-                    _seconds(floor.get("write_seconds")),
+                    "failed" if _failed(floor) else _seconds(floor.get("seconds")),
+                    "failed"
+                    if _failed(floor)
+                    else _seconds(floor.get("write_seconds")),
                     _seconds(floor_parquet.get("seconds")),
                     _ratio(ratios.get("build_over_notebook")),
                     _ratio(ratios.get("feature_layers_over_floor"), 1),
@@ -83,6 +87,18 @@ def _summary_rows(runs: list[dict]) -> list[str]:
             + " |"
         )
     return rows
+
+
+def _failed(reference: dict) -> bool:
+    """A reference (notebook, floor) that ran and exited with an error."""
+    return reference.get("returncode") not in (0, None)
+
+
+def _last_error_line(reference: dict) -> str:
+    """The last line of a failed reference's output that names an error."""
+    lines = [x.strip() for x in reference.get("error", "").splitlines() if x.strip()]
+    errors = [x for x in lines if "Error" in x or "error" in x]
+    return ((errors or lines or ["no output"])[-1])[:200].replace("`", "'")
 
 
 def _short(unique_id: str) -> str:
@@ -134,6 +150,11 @@ def _run_section(run: dict) -> list[str]:
         )
     elif notebook.get("skipped"):
         lines.append(f"Notebook skipped: {notebook['skipped']}.")
+    for name, reference in (("notebook", notebook), ("floor", run.get("floor", {}))):
+        if _failed(reference):
+            lines.append(
+                f"The {name} failed on these files: `{_last_error_line(reference)}`."
+            )
     if build.get("nodes_at_peak") is not None:
         running = ", ".join(f"`{_short(node)}`" for node in build["nodes_at_peak"])
         lines.append(

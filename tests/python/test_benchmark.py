@@ -135,6 +135,34 @@ def test_report_rewrites_only_its_own_part(tmp_path, tiny_bench):
     assert "old numbers" not in text and "| tiny | csv.gz |" in text
 
 
+def test_report_shows_a_reference_that_failed(tmp_path, tiny_bench):
+    """A notebook or floor that stops on the files (csv.gz-malformed) is
+    reported as failed with its error, not with the time it ran."""
+    results, _ = tiny_bench
+    results = json.loads(json.dumps(results))
+    (run,) = results["runs"]
+    run["format"] = "csv.gz-malformed"
+    run["notebook"] = {
+        "returncode": 1,
+        "wall_seconds": 1.5,
+        "error": "Traceback (most recent call last):\n  ...\n"
+        "pandas.errors.ParserError: Error tokenizing data. C error: EOF inside string",
+    }
+    path = tmp_path / "B.md"
+    report.write_report(results, path)
+    text = path.read_text()
+    (row,) = [
+        x for x in text.splitlines() if x.startswith("| tiny | csv.gz-malformed |")
+    ]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[11] == "failed" and "1.5 s" not in row
+    assert (
+        "The notebook failed on these files: `pandas.errors.ParserError: "
+        "Error tokenizing data. C error: EOF inside string`." in text
+    )
+    assert "The floor failed" not in text
+
+
 def test_tiles_renumber_customers_and_invoices(tmp_path):
     real = tmp_path / "real"
     real.mkdir()
@@ -157,6 +185,21 @@ def test_tiles_renumber_customers_and_invoices(tmp_path):
     # cached: a second call writes nothing
     again = datasets.prepare(scale, "csv.gz", tmp_path / "cache", real_dir=real)
     assert again.seconds_to_write == dataset.seconds_to_write
+
+    # the malformed variant: the same files, each with one line of
+    # malformed quoting at the end; read by the same glob pattern
+    malformed = datasets.prepare(
+        scale, "csv.gz-malformed", tmp_path / "cache", real_dir=real
+    )
+    assert malformed.glob.endswith("*.csv.gz") and malformed.files == 2
+    for path in sorted(Path(dataset.directory, "raw").glob("*.csv.gz")):
+        clean = gzip.open(path, "rt").read().splitlines()
+        broken = Path(malformed.directory, "raw", path.name)
+        assert gzip.open(broken, "rt").read().splitlines() == [
+            *clean,
+            datasets.MALFORMED_LINE,
+        ]
+    assert datasets.MALFORMED_LINE.count('"') == 1
 
     parquet = datasets.prepare(scale, "parquet", tmp_path / "cache", real_dir=real)
     import duckdb
