@@ -1,8 +1,9 @@
 """Independent fits run side by side in threads of the fitting process.
 
 The fit's heavy steps (NumPy, SciPy's linkage, scikit-learn's Cython and
-OpenMP kernels, on :data:`MAX_THREADS` BLAS and OpenMP threads) spend part of their time outside Python's interpreter lock, so two
-candidates evaluated in two threads finish sooner than one after the other.
+OpenMP kernels, on :data:`MAX_THREADS` BLAS and OpenMP threads) spend
+part of their time outside Python's interpreter lock, so two candidates
+evaluated in two threads finish sooner than one after the other.
 Threads, not processes: the fit runs inside a dbt build, whose process
 holds DuckDB's threads and must not be forked, and a fresh process would
 import scikit-learn again. Each task is seeded on its own and its result is
@@ -32,9 +33,10 @@ R = TypeVar("R")
 #: on 2 loaded cores: 44 to 76 s with 2 threads, 21 s with 1).
 MAX_THREADS = 1
 
-#: Threads evaluating candidates or bootstrap refits at once. Two: beyond
-#: that the tasks mostly wait for the interpreter lock (87k customers on 2
-#: cores: the fit 3.3-3.4 s one at a time, 2.7-3.1 s with two threads).
+#: Threads evaluating candidates or bootstrap refits at once: two (one on
+#: a one-core machine). Measured on 2 cores, 87k customers: the fit 3.1 to
+#: 3.4 s one task at a time, 2.4 to 2.6 s two at a time; more threads than
+#: that were not measured.
 FIT_WORKERS = min(2, os.cpu_count() or 1)
 
 

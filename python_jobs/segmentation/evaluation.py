@@ -516,10 +516,10 @@ class StabilityBootstrap:
                 1.0 - floor
             )
 
-        # resamples are refitted concurrency.FIT_WORKERS at a time and taken in order
-        # while the floor can still be reached: the same resamples count as
-        # if they were refitted one at a time (a refit past the stop is
-        # left out)
+        # resamples are refitted concurrency.FIT_WORKERS at a time and
+        # taken in order while the floor can still be reached: the same
+        # resamples count as if they were refitted one at a time (a refit
+        # past the stop is left out)
         while len(aris) < self.n_resamples and can_reach_floor():
             done = len(aris)
             batch = range(done, min(done + concurrency.FIT_WORKERS, self.n_resamples))

@@ -231,8 +231,8 @@ def _evaluate_candidates(
 ) -> tuple[list[Candidate], dict[int, np.ndarray]]:
     """Fit and evaluate every candidate (several at once, in threads:
     :func:`~segmentation.concurrency.map_in_threads`), then bootstrap those
-    the selection needs; also return each deployed candidate's labels of the evaluated
-    customers (``ctx.evaluation_index``)."""
+    the selection needs; also return each deployed candidate's labels of
+    the evaluated customers (``ctx.evaluation_index``)."""
     config = ctx.config
     specs = candidate_specs(config, ctx.n_rows, ctx.Z.shape[1])
     logger.info(
