@@ -146,9 +146,10 @@
     The line-exact CSV reader of read_raw_transaction_lines: every physical
     line of the files `location` (SQL) read whole, split in SQL, the header
     checked by name. `files`, when given, is the list of paths `location`
-    holds (an engine may read them one by one). Each engine numbers the lines of its own reader
-    (CTEs numbered_lines and header_lines); the split, the header check and
-    the line_error rules are one macro for both (raw_csv_lines_by_header).
+    holds (an engine may read them one by one). Each engine numbers the
+    lines of its own reader (CTEs numbered_lines and header_lines); the
+    split, the header check and the line_error rules are one macro for both
+    (raw_csv_lines_by_header).
 -#}
 {% macro read_raw_csv_lines_exactly(location, required_columns, sample_lines=none, files=none) %}
     {{- return(adapter.dispatch('read_raw_csv_lines_exactly')(location, required_columns, sample_lines, files)) -}}
@@ -193,8 +194,8 @@
     quoting added to each of the 305 files (so every file is read here):
     base_online_retail__lines_parsed 13.9 and 14.0 s, against 15.2 and
     16.1 s in one read, and 15.2 s with the per-file reads in a
-    materialized CTE (unlike the native reader's, which writes faster so);
-    the tables written are the same. -#}
+    materialized CTE (which speeds the native reader's write, not this
+    one); the tables written are the same. -#}
 {% macro duckdb__read_raw_csv_lines_exactly(location, required_columns, sample_lines=none, files=none) %}
     with
 

@@ -25,7 +25,8 @@ from the same rows:
   line of malformed quoting (:data:`MALFORMED_LINE`, an unterminated
   quote) added at the end of each, as a broken export writes them: the
   build then reads every file with its line-exact reader and quarantines
-  that line, where pandas and DuckDB's CSV reader stop at it.
+  that line, where pandas' ``read_csv`` stops at it (as DuckDB's CSV reader
+  does unless told to skip what it cannot parse).
 
 Without the real data (or for the ``tiny`` scale) the project's generator
 (``python_jobs/generate_data.py --lines-target``) writes the files instead.
