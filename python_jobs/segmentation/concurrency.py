@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-__all__ = ["FIT_WORKERS", "MAX_THREADS", "map_in_threads"]
+__all__ = ["FIT_WORKERS", "MAX_THREADS", "fit_threads", "map_in_threads"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,17 +41,44 @@ MAX_THREADS = 1
 FIT_WORKERS = min(2, os.cpu_count() or 1)
 
 
-def map_in_threads(
-    function: Callable[[T], R], items: Iterable[T], workers: int | None = None
-) -> list[R]:
-    """``[function(item) for item in items]``, computed by up to ``workers``
-    threads (default :data:`FIT_WORKERS`); the first exception raised by a
-    task is raised here.
+_pool: ThreadPoolExecutor | None = None
+
+
+@contextmanager
+def fit_threads(workers: int | None = None) -> Iterator[None]:
+    """Worker threads for :func:`map_in_threads` while the block runs.
+
+    One pool of ``workers`` threads (default :data:`FIT_WORKERS`) for the
+    whole fit: a pool started per call costs a few milliseconds, and a fit
+    calls :func:`map_in_threads` once per pair of bootstrap refits. A block
+    inside another uses the outer one's pool.
 
     OpenMP's thread count is a setting of each thread: every worker sets it
     to :data:`MAX_THREADS` as the fitting thread does (else scikit-learn's
     k-means in a worker runs OpenMP on every core, and its sums, in another
     order, differ in the last digits).
+    """
+    global _pool
+    workers = FIT_WORKERS if workers is None else workers
+    if _pool is not None or workers <= 1:
+        yield
+        return
+    with ThreadPoolExecutor(
+        max_workers=workers,
+        initializer=threadpool_limits,
+        initargs=(MAX_THREADS, "openmp"),
+    ) as pool:
+        _pool = pool
+        try:
+            yield
+        finally:
+            _pool = None
+
+
+def map_in_threads(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[function(item) for item in items]``, computed by the threads of
+    the enclosing :func:`fit_threads` block (one after the other outside
+    one); the first exception raised by a task is raised here.
 
     Fitters silence scikit-learn's ``ConvergenceWarning`` with
     ``warnings.catch_warnings``, which saves and restores the process-wide
@@ -60,14 +88,9 @@ def map_in_threads(
     restored once all tasks are done.
     """
     items = list(items)
-    workers = FIT_WORKERS if workers is None else workers
-    if workers <= 1 or len(items) <= 1:
+    pool = _pool
+    if pool is None or len(items) <= 1:
         return [function(item) for item in items]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        with ThreadPoolExecutor(
-            max_workers=min(workers, len(items)),
-            initializer=threadpool_limits,
-            initargs=(MAX_THREADS, "openmp"),
-        ) as pool:
-            return list(pool.map(function, items))
+        return list(pool.map(function, items))

@@ -51,7 +51,7 @@ from .candidates import (
     last_resort,
     log_candidate,
 )
-from .concurrency import MAX_THREADS, map_in_threads
+from .concurrency import MAX_THREADS, fit_threads, map_in_threads
 from .config import SegmentationConfig
 from .data import (
     ArrowLike,
@@ -198,7 +198,7 @@ def fit_segmentation(
     elif isinstance(training_cutoff_date, str):
         training_cutoff_date = dt.date.fromisoformat(training_cutoff_date)
     trained_at = dt.datetime.now(dt.UTC)
-    with threadpool_limits(limits=MAX_THREADS):
+    with threadpool_limits(limits=MAX_THREADS), fit_threads():
         return _fit(table, config, training_cutoff_date, previous_model, trained_at)
 
 

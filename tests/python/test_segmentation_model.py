@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -310,12 +311,14 @@ def test_fit_does_not_depend_on_the_fitting_threads(
 
 
 def test_map_in_threads_keeps_order_errors_warnings_and_one_openmp_thread() -> None:
-    """Results in the order of the items, the first failing task's error,
-    one OpenMP thread in every worker (as in the fitting thread), and the
-    warning filters as they were, although fitters change them meanwhile."""
+    """In a fit_threads block: results in the order of the items, from the
+    block's worker threads, the first failing task's error, one OpenMP
+    thread in every worker (as in the fitting thread), and the warning
+    filters as they were, although fitters change them meanwhile. Outside
+    a block: the calling thread runs the tasks."""
     filters_before = list(warnings.filters)
 
-    def task(i: int) -> tuple[int, int]:
+    def task(i: int) -> tuple[int, int, int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             time.sleep(0.01 * (i % 3))
@@ -324,21 +327,29 @@ def test_map_in_threads_keeps_order_errors_warnings_and_one_openmp_thread() -> N
             for info in threadpoolctl.threadpool_info()
             if info["user_api"] == "openmp"
         ]
-        return i * i, max(openmp, default=concurrency_module.MAX_THREADS)
-
-    results = concurrency_module.map_in_threads(task, range(12), workers=3)
-    assert [square for square, _ in results] == [i * i for i in range(12)]
-    assert {threads for _, threads in results} == {concurrency_module.MAX_THREADS}
-    assert warnings.filters == filters_before
+        return (
+            i * i,
+            max(openmp, default=concurrency_module.MAX_THREADS),
+            threading.get_ident(),
+        )
 
     def fails_on_five(i: int) -> int:
         if i == 5:
             raise ValueError("task 5")
         return i
 
-    with pytest.raises(ValueError, match="task 5"):
-        concurrency_module.map_in_threads(fails_on_five, range(8), workers=2)
+    with concurrency_module.fit_threads(3):
+        results = concurrency_module.map_in_threads(task, range(12))
+        with pytest.raises(ValueError, match="task 5"):
+            concurrency_module.map_in_threads(fails_on_five, range(8))
+    assert [square for square, _, _ in results] == [i * i for i in range(12)]
+    assert {threads for _, threads, _ in results} == {concurrency_module.MAX_THREADS}
+    workers = {thread for _, _, thread in results}
+    assert threading.get_ident() not in workers and 2 <= len(workers) <= 3
     assert warnings.filters == filters_before
+
+    alone = concurrency_module.map_in_threads(task, range(4))
+    assert {thread for _, _, thread in alone} == {threading.get_ident()}
 
 
 def test_model_version_depends_on_data_and_settings(
