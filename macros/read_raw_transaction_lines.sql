@@ -172,13 +172,7 @@
         {%- endif %}
     ),
 
-    header_lines as (
-        select
-            source_file,
-            raw_line as header_line
-        from numbered_lines
-        where source_line_number = 1
-    ),
+    {{ raw_csv_header_lines() }}
 
     {{ raw_csv_lines_by_header(required_columns) }}
 {% endmacro %}
@@ -219,13 +213,7 @@
         {%- endfor %}
     ),
 
-    header_lines as (
-        select
-            source_file,
-            raw_line as header_line
-        from numbered_lines
-        where source_line_number = 1
-    ),
+    {{ raw_csv_header_lines() }}
     {%- else -%}
     physical_lines as (
         -- the reader returns each file's lines in order, one file after the
@@ -275,6 +263,21 @@
 
     {{ raw_csv_lines_by_header(required_columns) }}
 {% endmacro %}
+
+
+{#- raw_csv_header_lines(): the CTE header_lines (source_file,
+    header_line) taken from numbered_lines: line 1 of each file. For an
+    engine whose numbered_lines may be read twice (Spark, DuckDB's per-file
+    reads); DuckDB's single read finds the header lines apart. -#}
+{% macro raw_csv_header_lines() %}
+    header_lines as (
+        select
+            source_file,
+            raw_line as header_line
+        from numbered_lines
+        where source_line_number = 1
+    ),
+{%- endmacro %}
 
 
 {#-
