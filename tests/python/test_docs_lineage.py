@@ -119,7 +119,12 @@ def test_lineage_from_raw_files_to_profiles(docs) -> None:
         model("customer_features")
     } | (artifacts - not_for_scoring)
     # everything downstream reads the scores; nothing reads the fit directly
-    for reader in ("customer_segments", "int_segments_z_scored", "segment_drift"):
+    for reader in (
+        "customer_segments",
+        "int_segments_z_scored",
+        "segment_drift",
+        "segment_top_products",
+    ):
         assert model("int_customers_scored") in parents(docs, model(reader))
     # the personas are named from the segments' z-scores, not per customer
     assert model("int_segments_z_scored") in parents(docs, model("segment_personas"))
