@@ -69,7 +69,7 @@
     read_csv that leave out the lines it cannot read and record them in the
     rejects tables `rejects` (a pair of names: errors, scans) instead of
     stopping the read; nothing when `rejects` is none. Shared by the survey's
-    plain read and the native reader's trial read. -#}
+    plain read and the native reader's write. -#}
 {% macro duckdb__read_csv_rejects_options(rejects) %}
     {%- if rejects is not none %}
         ignore_errors = true,

@@ -492,10 +492,11 @@
     The fast path: `files` read by the engine's own reader, with the same
     columns as read_raw_transaction_lines. Parquet is read that way always.
     A CSV file is read that way only when its survey found its header to be
-    the eight columns in the Online Retail order, no line with malformed
-    quoting, and a trial read by this reader that rejected none of its lines
-    and returned as many rows as it has lines (survey_raw_files,
-    raw_file_reads_natively); otherwise the line-exact reader reads it.
+    the eight columns in the Online Retail order and no line with malformed
+    quoting (raw_file_reads_natively); otherwise the line-exact reader reads
+    it. A CSV file this reader does not account for line by line is read
+    again by the line-exact reader after the write
+    (reread_files_the_native_reader_missed).
     `typed` (raw_parquet_is_typed): the Parquet columns Quantity, UnitPrice
     and InvoiceDate are read with their own types (see
     read_raw_parquet_typed), never through text.
@@ -518,9 +519,11 @@
 
     `files` (paths of the source `source_relation`) read by DuckDB's CSV
     reader with the eight columns named and typed as text (no sniffing),
-    strict about quoting (raw_csv_native_read). The survey's trial read found
-    every line of these files readable so, and a file that no longer reads so
-    stops the build. A line's number is its row's position in its file plus
+    strict about quoting (raw_csv_native_read). A line the reader cannot
+    read is left out and recorded in the temporary rejects tables
+    raw_write_errors / raw_write_scans (native_write_rejects), from which
+    reread_files_the_native_reader_missed finds the files to read again
+    line-exactly. A line's number is its row's position in its file plus
     the header line.
 -#}
 {% macro read_raw_csv_natively(source_relation, files, required_columns) %}
@@ -554,7 +557,7 @@
             {%- for raw_name, column_name in required_columns %}
             "{{ names[loop.index0] }}" as {{ column_name }}{{ "," if not loop.last }}
             {%- endfor %}
-        from {{ duckdb__raw_csv_native_read(raw_files_location(source_relation, [file])) }} with ordinality
+        from {{ duckdb__raw_csv_native_read(raw_files_location(source_relation, [file]), rejects=native_write_rejects()) }} with ordinality
         {%- if not loop.last %}
         union all
         {%- endif %}
@@ -569,10 +572,10 @@
 
     The DuckDB table function of the native CSV reader, with `filename`: the
     columns named and typed as text, no sniffing, strict about quoting and
-    the number of fields. One home for its options, shared by the survey's
-    trial read and the write. `rejects`, when given, is a pair of table
-    names: lines the reader rejects are then left out and recorded there
-    (the trial read); without it a rejected line stops the read (the write).
+    the number of fields. One home for its options. `rejects`, when given,
+    is a pair of table names: lines the reader rejects are then left out
+    and recorded there (the write: native_write_rejects); without it a
+    rejected line stops the read.
 -#}
 {% macro duckdb__raw_csv_native_read(location, rejects=none) %}
     read_csv(

@@ -171,33 +171,26 @@
     - counts the lines with malformed quoting, which the native CSV reader
       would read where the line-exact reader quarantines them.
 
-    Then the files with no such line get a trial read by the native CSV
-    reader (trial_native_csv_read), which counts the rows it returns and the
-    lines it rejects per file: raw_file_reads_natively sends a file to the
-    native reader only when the two account for every line.
-
     Leaves one row per file in the temporary table `raw_file_survey`
-    (source_file, lines_read, malformed_quoting_lines, native_rows_read,
-    native_rejected_lines; the last two null for a file not tried). Parquet
-    files are counted from their metadata and checked for the required
-    columns.
+    (source_file, lines_read, malformed_quoting_lines). Parquet files are
+    counted from their metadata and checked for the required columns.
+    Whether the native reader accounted for every line of a file is known
+    only from the write (base_online_retail__lines_parsed), which reads it
+    once: see reread_files_the_native_reader_missed.
 -#}
 {% macro survey_raw_files(source_relation, files) %}
     {%- set location = source_relation.render() -%}
     {%- set read_location = raw_files_location(source_relation, files) -%}
-    {%- set no_trial = "cast(null as bigint) as native_rows_read, cast(null as bigint) as native_rejected_lines" -%}
     {%- if files | length == 0 or not (execute and flags.WHICH in ('run', 'build')) -%}
         {%- do run_query(create_temporary_table_as('raw_file_survey',
             "select cast(null as " ~ dbt.type_string() ~ ") as source_file, cast(null as bigint) as lines_read, "
-            ~ "cast(null as bigint) as malformed_quoting_lines, " ~ no_trial ~ " where false"
+            ~ "cast(null as bigint) as malformed_quoting_lines where false"
         )) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if location.strip("'").lower().endswith('.parquet') -%}
         {%- do check_raw_parquet_columns(read_location, raw_transaction_columns()) -%}
-        {%- do run_query(create_temporary_table_as('raw_file_survey',
-            "select counts.*, " ~ no_trial ~ " from (" ~ count_raw_parquet_rows_per_file(read_location) ~ ") as counts"
-        )) -%}
+        {%- do run_query(create_temporary_table_as('raw_file_survey', count_raw_parquet_rows_per_file(read_location))) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- do run_query('drop table if exists raw_survey_errors') -%}
@@ -205,94 +198,12 @@
     {%- do run_query(create_temporary_table_as('raw_file_counts', count_raw_lines_per_file(read_location))) -%}
     {%- do _stop_on_undecodable_lines() -%}
     {%- do _stop_on_cut_off_gzip_files(read_location) -%}
-    {%- set well_quoted = run_query(
-        "select source_file from raw_file_counts where malformed_quoting_lines = 0 order by source_file"
-    ).columns[0].values() | list -%}
-    {%- do trial_native_csv_read(raw_files_location(source_relation, well_quoted) if well_quoted else none) -%}
     {%- do run_query(create_temporary_table_as('raw_file_survey',
         "select files.source_file, coalesce(counts.physical_lines - 1, 0) as lines_read, "
-        ~ "coalesce(counts.malformed_quoting_lines, 0) as malformed_quoting_lines, "
-        ~ "trial.native_rows_read, trial.native_rejected_lines "
+        ~ "coalesce(counts.malformed_quoting_lines, 0) as malformed_quoting_lines "
         ~ "from (select " ~ explode_array(read_location) ~ " as source_file) as files "
-        ~ "left join raw_file_counts as counts on files.source_file = counts.source_file "
-        ~ "left join raw_native_trial as trial on files.source_file = trial.source_file"
+        ~ "left join raw_file_counts as counts on files.source_file = counts.source_file"
     )) -%}
-    {%- do _log_files_the_native_reader_missed() -%}
-{% endmacro %}
-
-
-{#-
-    trial_native_csv_read(location)
-
-    The survey's trial read of the CSV files `location` (a list literal, or
-    none for no file) by the native CSV reader, the one the write uses
-    (read_raw_csv_natively). Leaves per file tried, in the temporary table
-    `raw_native_trial`, the rows it returned (native_rows_read) and the
-    lines it rejected (native_rejected_lines). DuckDB: a count over the
-    reader with its rejects tables, one more decompression of the files (at
-    10.8M lines of the bench, 2.3 s standalone). Spark, which has no native
-    CSV path: no file tried, the table is empty.
--#}
-{% macro trial_native_csv_read(location) %}
-    {{- return(adapter.dispatch('trial_native_csv_read')(location)) -}}
-{% endmacro %}
-
-{% macro default__trial_native_csv_read(location) %}
-    {%- do run_query(create_temporary_table_as('raw_native_trial',
-        "select cast(null as " ~ dbt.type_string() ~ ") as source_file, cast(null as bigint) as native_rows_read, "
-        ~ "cast(null as bigint) as native_rejected_lines where false"
-    )) -%}
-{% endmacro %}
-
-{% macro duckdb__trial_native_csv_read(location) %}
-    {%- if location is none -%}
-        {{ return(default__trial_native_csv_read(location)) }}
-    {%- endif -%}
-    {%- do run_query('drop table if exists raw_native_errors') -%}
-    {%- do run_query('drop table if exists raw_native_scans') -%}
-    {%- set rows_read -%}
-        select
-            filename as source_file,
-            count(*) as native_rows_read
-        from {{ duckdb__raw_csv_native_read(location, rejects=('raw_native_errors', 'raw_native_scans')) }}
-        group by filename
-    {%- endset -%}
-    {%- do run_query(create_temporary_table_as('raw_native_rows_read', rows_read)) -%}
-    {%- set trial -%}
-        with
-
-        rejected as (
-            select
-                scans.file_path as source_file,
-                count(*) as rejected_lines
-            from raw_native_errors as errors
-            inner join raw_native_scans as scans using (scan_id, file_id)
-            group by scans.file_path
-        )
-
-        select
-            files.source_file,
-            coalesce(rows_read.native_rows_read, 0) as native_rows_read,
-            coalesce(rejected.rejected_lines, 0) as native_rejected_lines
-        from (select unnest({{ location }}) as source_file) as files
-        left join raw_native_rows_read as rows_read on files.source_file = rows_read.source_file
-        left join rejected on files.source_file = rejected.source_file
-    {%- endset -%}
-    {%- do run_query(create_temporary_table_as('raw_native_trial', trial)) -%}
-{% endmacro %}
-
-
-{#- Logs the files the native reader was tried on and could not account
-    for line by line, which the line-exact reader reads instead. -#}
-{% macro _log_files_the_native_reader_missed() %}
-    {%- set missed = run_query(
-        "select source_file from raw_file_survey "
-        ~ "where native_rejected_lines > 0 or native_rows_read != lines_read order by source_file"
-    ).columns[0].values() | list -%}
-    {%- if missed | length > 0 -%}
-        {{ log('Read by the line-exact reader (the native reader could not account for every line): '
-            ~ missed | length ~ ' file(s), e.g. ' ~ missed[0], info=true) }}
-    {%- endif -%}
 {% endmacro %}
 
 

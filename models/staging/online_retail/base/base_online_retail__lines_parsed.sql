@@ -10,20 +10,24 @@
     whose content changed, whose earlier lines the pre-hook deletes), and
     `--full-refresh` reads them all again with the same result. Each line is
     written once: a file goes through the engine's native reader when its
-    survey allows (its trial read by that reader accounted for every line),
-    any other file through the line-exact reader. The native
-    reader's files are written in batches of a bounded number of lines
-    (raw_native_batches): this query writes the first, a post-hook the others.
+    survey allows (raw_file_reads_natively), any other file through the
+    line-exact reader. The native reader's files are written in batches of
+    a bounded number of lines (raw_native_batches): this query writes the
+    first, a post-hook the others; then a file the native reader did not
+    account for line by line is deleted and read again line-exactly
+    (reread_files_the_native_reader_missed), the one case of a second write.
 -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     pre_hook=[
         "{{ drop_lines_of_reloaded_files(this, ref('base_online_retail__raw_files')) }}",
+        "{{ forget_native_write_rejects() }}",
         "{{ raw_lines_write_settings(true) }}"
     ],
     post_hook=[
         "{{ write_later_native_batches(this, source('online_retail', 'transaction_files')) }}",
+        "{{ reread_files_the_native_reader_missed(this, source('online_retail', 'transaction_files')) }}",
         "{{ raw_lines_write_settings(false) }}"
     ]
 ) }}
