@@ -22,7 +22,7 @@
     incremental_strategy='append',
     pre_hook=[
         "{{ drop_lines_of_reloaded_files(this, ref('base_online_retail__raw_files')) }}",
-        "{{ forget_native_write_rejects() }}",
+        "{{ prepare_native_write_check(this) }}",
         "{{ raw_lines_write_settings(true) }}"
     ],
     post_hook=[
