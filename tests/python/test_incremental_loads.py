@@ -58,6 +58,13 @@ def loads(tmp_path_factory):
     redelivered = raw / days[1].name.replace(".csv.gz", "_resent.csv.gz")
     shutil.copy(days[1], redelivered)
     shutil.copy(days[-1], raw / days[0].name)
+    # a new file the survey sends to the native reader (the header in order,
+    # no malformed quoting) whose one line that reader rejects (a field too
+    # many): the write must read it again line-exactly, on an incremental
+    # run as on a first one
+    header, first_line = gzip.decompress(days[-1].read_bytes()).decode().splitlines()[:2]
+    misread = raw / "late_correction.csv.gz"
+    misread.write_bytes(gzip.compress(f"{header}\n{first_line},EXTRA\n".encode()))
     second = dbt("build", base / "run", settings, args=SELECTED)
     assert second.returncode == 0, second.output[-5000:]
     incremental = {
@@ -65,6 +72,11 @@ def loads(tmp_path_factory):
         "features": second.query(FEATURES),
         "loads": second.query(LOADS),
         "times": second.query(LOAD_TIMES),
+        "misread_lines": second.query(
+            "select source_line_number, reject_reason from base_online_retail__lines_read "
+            f"where source_file = '{misread}'"
+        ),
+        "output": second.output,
         "changed_lines": second.query(
             "select count(*), count(distinct loaded_at) from base_online_retail__lines_parsed "
             f"where source_file = '{raw / days[0].name}'"
@@ -82,6 +94,7 @@ def loads(tmp_path_factory):
             "loads": full.query(LOADS),
         },
         "redelivered": str(redelivered),
+        "misread": str(misread),
         "changed": str(raw / days[0].name),
         "days": days,
     }
@@ -130,3 +143,15 @@ def test_full_refresh_gives_the_same_tables(loads):
     assert loads["incremental"]["lines"] == loads["full"]["lines"]
     assert loads["incremental"]["loads"] == loads["full"]["loads"]
     assert loads["incremental"]["features"] == loads["full"]["features"]
+
+
+def test_a_new_file_the_native_reader_misses_is_read_line_exactly(loads):
+    row = {r[0]: r for r in loads["incremental"]["loads"]}[loads["misread"]]
+    lines_read, staged, rejected = row[1:4]
+    read_by = row[8]
+    assert (lines_read, staged, rejected, read_by) == (1, 0, 1, "line_exact_reader")
+    assert loads["incremental"]["misread_lines"] == [(2, "wrong_field_count")]
+    assert (
+        "Read by the line-exact reader (the native reader could not account for every line)"
+        in loads["incremental"]["output"]
+    )
