@@ -62,7 +62,9 @@ def loads(tmp_path_factory):
     # no malformed quoting) whose one line that reader rejects (a field too
     # many): the write must read it again line-exactly, on an incremental
     # run as on a first one
-    header, first_line = gzip.decompress(days[-1].read_bytes()).decode().splitlines()[:2]
+    header, first_line = (
+        gzip.decompress(days[-1].read_bytes()).decode().splitlines()[:2]
+    )
     misread = raw / "late_correction.csv.gz"
     misread.write_bytes(gzip.compress(f"{header}\n{first_line},EXTRA\n".encode()))
     second = dbt("build", base / "run", settings, args=SELECTED)
