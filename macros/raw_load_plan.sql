@@ -268,13 +268,10 @@
 {% macro duckdb__prepare_native_write_check(relation) %}
     {%- set rejects = native_write_rejects() -%}
     {#- a first or full-refresh build writes a new table -#}
-    {%- set existing = relation if is_incremental() else none -%}
+    {%- set rows_before = 'select count(*) as row_count from ' ~ relation if is_incremental() else 'select 0 as row_count' -%}
     {{- return(
         'drop table if exists ' ~ rejects[0] ~ '; drop table if exists ' ~ rejects[1] ~ '; '
-        ~ create_temporary_table_as(
-            'raw_rows_before_write',
-            'select count(*) as row_count from ' ~ existing if existing is not none else 'select 0 as row_count'
-        )
+        ~ create_temporary_table_as('raw_rows_before_write', rows_before)
     ) -}}
 {% endmacro %}
 
