@@ -100,7 +100,12 @@
     {%- set paths = fromjson(prepared) -%}
     {%- set staged = 'bi_publication_staged' -%}
 
-    {%- do run_query('attach ' ~ sql_string_literal(paths['staged_database']) ~ ' as ' ~ staged) -%}
+    {#- in DuckDB 1.0's storage format, whatever the warehouse's (profiles.yml
+        config_options): BI tools embedding any DuckDB since 1.0 open it -#}
+    {%- do run_query(
+        'attach ' ~ sql_string_literal(paths['staged_database']) ~ ' as ' ~ staged
+        ~ " (storage_version 'v1.0.0')"
+    ) -%}
     {%- set counts = [] -%}
     {%- set metadata = {'model_version': 'null', 'as_of_date': 'null'} -%}
     {%- for node in bi_models -%}

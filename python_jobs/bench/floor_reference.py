@@ -14,7 +14,8 @@ Also timed: the **write floor**, the least a pipeline that keeps every line
 pays for it (issue 13: "write each line once"): one `CREATE TABLE AS SELECT`
 of every line as the file holds it (CSV: the eight fields as text, no
 sniffing; Parquet: its own types), with its file name, into a DuckDB file in
-a temporary folder. No typing, line number, check or quarantine: a floor
+a temporary folder, opened with the warehouse's connection options from
+profiles.yml (its storage format). No typing, line number, check or quarantine: a floor
 under the staging layer, not a staging layer.
 
     python python_jobs/bench/floor_reference.py 'data/raw/*.parquet'
@@ -111,10 +112,21 @@ def lines_source_sql(pattern: str) -> str:
     )
 
 
-def _connect(path: str, threads: int, memory_limit: str):
+PROFILES = Path(__file__).resolve().parents[2] / "profiles.yml"
+
+
+def warehouse_config_options() -> dict:
+    """The DuckDB target's ``config_options`` in the project's profiles.yml."""
+    import yaml
+
+    outputs = yaml.safe_load(PROFILES.read_text())["customer_segmentation"]["outputs"]
+    return dict(outputs["duckdb"].get("config_options") or {})
+
+
+def _connect(path: str, threads: int, memory_limit: str, config: dict | None = None):
     import duckdb
 
-    con = duckdb.connect(path)
+    con = duckdb.connect(path, config=config or {})
     con.execute(f"set threads = {int(threads)}")
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("set enable_progress_bar = false")
@@ -128,7 +140,12 @@ def run(pattern: str, threads: int = 2, memory_limit: str = "2.5GB") -> dict:
         seconds = time.perf_counter() - started
         customers = con.execute("select count(*) from rfm").fetchone()[0]
     with tempfile.TemporaryDirectory(prefix="write-floor-") as folder:
-        with _connect(str(Path(folder) / "lines.duckdb"), threads, memory_limit) as con:
+        with _connect(
+            str(Path(folder) / "lines.duckdb"),
+            threads,
+            memory_limit,
+            warehouse_config_options(),
+        ) as con:
             started = time.perf_counter()
             con.execute(
                 f"create table lines as select * from {lines_source_sql(pattern)}"

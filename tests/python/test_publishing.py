@@ -48,6 +48,15 @@ def _publication_version(database: Path) -> str:
     return version
 
 
+def _storage_version(database: Path) -> str:
+    with duckdb.connect(str(database), read_only=True) as con:
+        (tags,) = con.execute(
+            "select tags from duckdb_databases() where database_name = ?",
+            [database.stem],
+        ).fetchone()
+    return tags["storage_version"]
+
+
 def _staged_leftovers(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if ".staged-" in path.name]
 
@@ -173,6 +182,10 @@ def test_build_publishes_every_bi_table_with_publication_info(small_build) -> No
         ).fetchall()
     assert tables == BI_TABLES | {"publication_info"}
     assert set(info) == BI_TABLES
+    # the warehouse in DuckDB 1.5's storage format (profiles.yml), the
+    # publication in 1.0's, which BI tools embedding an older DuckDB open
+    assert _storage_version(warehouse) == "v1.5.0+"
+    assert _storage_version(published) == "v1.0.0+"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table, rows in info.items():
             assert con.sql(f"select count(*) from {table}").fetchone() == (rows,)
