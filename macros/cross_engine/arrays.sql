@@ -130,7 +130,7 @@
 {%- endmacro %}
 
 {% macro duckdb__transform_array(array_expression, element_name, element_expression) -%}
-    list_transform({{ array_expression }}, {{ element_name }} -> {{ element_expression }})
+    list_transform({{ array_expression }}, lambda {{ element_name }}: {{ element_expression }})
 {%- endmacro %}
 
 {% macro spark__transform_array(array_expression, element_name, element_expression) -%}
@@ -145,7 +145,7 @@
 {%- endmacro %}
 
 {% macro duckdb__filter_array(array_expression, element_name, condition) -%}
-    list_filter({{ array_expression }}, {{ element_name }} -> {{ condition }})
+    list_filter({{ array_expression }}, lambda {{ element_name }}: {{ condition }})
 {%- endmacro %}
 
 {% macro spark__filter_array(array_expression, element_name, condition) -%}
