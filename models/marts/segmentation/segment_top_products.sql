@@ -52,27 +52,6 @@ customer_segments as (
         on customer_scores.customer_id = customer_features.customer_id
 ),
 
-description_counts as (
-    select
-        stock_code,
-        description,
-        count(*) as line_count
-    from {{ ref('stg_online_retail__transaction_lines') }}
-    where {{ counted_lines }} and description is not null
-    group by stock_code, description
-),
-
-product_descriptions as (
-    {#- a code's description varies a little between lines: take the most
-        common one (ties: alphabetically first). Counted apart: Spark does
-        not rank by an aggregate in the qualify of a grouped select -#}
-    select
-        stock_code,
-        description as product_description
-    from description_counts
-    qualify row_number() over (partition by stock_code order by line_count desc, description asc) = 1
-),
-
 segment_product_sales as (
     select
         customer_segments.segment_id,
@@ -101,6 +80,32 @@ ranked as (
         revenue / nullif(sum(revenue) over (partition by segment_id), 0) as segment_revenue_share,
         row_number() over (partition by segment_id order by customer_count desc, revenue desc, stock_code asc) as product_rank
     from segment_product_sales
+),
+
+description_counts as (
+    {#- only for the products ranked: the lines' descriptions grouped for
+        a few dozen codes, not for every code sold -#}
+    select
+        stock_code,
+        description,
+        count(*) as line_count
+    from {{ ref('stg_online_retail__transaction_lines') }}
+    where
+        {{ counted_lines }}
+        and description is not null
+        and stock_code in (select ranked.stock_code from ranked where ranked.product_rank <= 10)
+    group by stock_code, description
+),
+
+product_descriptions as (
+    {#- a code's description varies a little between lines: take the most
+        common one (ties: alphabetically first). Counted apart: Spark does
+        not rank by an aggregate in the qualify of a grouped select -#}
+    select
+        stock_code,
+        description as product_description
+    from description_counts
+    qualify row_number() over (partition by stock_code order by line_count desc, description asc) = 1
 ),
 
 final as (
