@@ -82,6 +82,12 @@ ranked as (
     from segment_product_sales
 ),
 
+ranked_products as (
+    select stock_code
+    from ranked
+    where product_rank <= 10
+),
+
 description_counts as (
     {#- only for the products ranked: the lines' descriptions grouped for
         a few dozen codes, not for every code sold -#}
@@ -93,7 +99,7 @@ description_counts as (
     where
         {{ counted_lines }}
         and description is not null
-        and stock_code in (select ranked.stock_code from ranked where ranked.product_rank <= 10)
+        and stock_code in (select ranked_products.stock_code from ranked_products)
     group by stock_code, description
 ),
 
