@@ -20,7 +20,7 @@
             ~ "The build stops here; the last publication stays as it is."
         ) }}
     {%- endif -%}
-    {%- if location.strip("'").lower().endswith('.parquet') and required_columns | length > 0 -%}
+    {%- if raw_location_is_parquet(location) and required_columns | length > 0 -%}
         {%- do check_raw_parquet_columns(read_location, required_columns) -%}
     {%- endif -%}
 {% endmacro %}

@@ -65,7 +65,7 @@
     {%- set rows = run_query(
         "select source_file, lines_read from raw_load_plan where reads_natively order by source_file"
     ).rows -%}
-    {%- set one_batch = source('online_retail', 'transaction_files').render().strip("'").lower().endswith('.parquet') -%}
+    {%- set one_batch = raw_location_is_parquet(source('online_retail', 'transaction_files').render()) -%}
     {%- set batches = [] -%}
     {%- set lines_in_batch = namespace(count=0) -%}
     {%- for source_file, lines_read in rows -%}
@@ -158,7 +158,7 @@
 -#}
 {% macro reread_files_the_native_reader_missed(relation, source_relation) %}
     {%- if not (execute and flags.WHICH in ('run', 'build'))
-            or source_relation.render().strip("'").lower().endswith('.parquet') -%}
+            or raw_location_is_parquet(source_relation.render()) -%}
         {{ return('') }}
     {%- endif -%}
     {%- if run_query("select count(*) from raw_load_plan where reads_natively").columns[0].values()[0] == 0 -%}
@@ -359,7 +359,7 @@
     reread_files_the_native_reader_missed.
 -#}
 {% macro raw_file_reads_natively(survey) %}
-    {%- if source('online_retail', 'transaction_files').render().strip("'").lower().endswith('.parquet') -%}
+    {%- if raw_location_is_parquet(source('online_retail', 'transaction_files').render()) -%}
         {{- return('true') -}}
     {%- endif -%}
     {%- set names = [] -%}

@@ -9,7 +9,7 @@
 -#}
 {% macro raw_parquet_is_typed(source_relation, files) %}
     {%- if not (execute and flags.WHICH in ('run', 'build')) or files | length == 0
-        or not source_relation.render().strip("'").lower().endswith('.parquet') -%}
+        or not raw_location_is_parquet(source_relation.render()) -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set types = {} -%}

@@ -39,7 +39,7 @@
     {%- endif -%}
     {%- set location = source_relation.render() -%}
     {%- set read_location = raw_files_location(source_relation, files) -%}
-    {%- if location.strip("'").lower().endswith('.parquet') -%}
+    {%- if raw_location_is_parquet(location) -%}
         {{ read_raw_parquet_rows(read_location, raw_transaction_columns(), sample_lines) }}
     {%- else -%}
         {{ read_raw_csv_lines_exactly(read_location, raw_transaction_columns(), sample_lines, files) }}
@@ -79,6 +79,14 @@
         {%- do quoted.append(sql_string_literal(file)) -%}
     {%- endfor -%}
     {{- return(array_of(quoted)) -}}
+{% endmacro %}
+
+
+{#- True when `location` (a source's rendered location: the quoted glob of
+    the dbt var raw_transactions) names Parquet files, which the raw layer
+    reads as Parquet; any other location is read as CSV. -#}
+{% macro raw_location_is_parquet(location) %}
+    {{- return(location.strip("'").lower().endswith('.parquet')) -}}
 {% endmacro %}
 
 
@@ -504,9 +512,9 @@
 {% macro read_raw_transaction_lines_natively(source_relation, files, typed=false) %}
     {%- set location = source_relation.render() -%}
     {%- set read_location = raw_files_location(source_relation, files) -%}
-    {%- if location.strip("'").lower().endswith('.parquet') and typed -%}
+    {%- if raw_location_is_parquet(location) and typed -%}
         {{ read_raw_parquet_typed(read_location, raw_transaction_columns()) }}
-    {%- elif location.strip("'").lower().endswith('.parquet') -%}
+    {%- elif raw_location_is_parquet(location) -%}
         {{ read_raw_parquet_rows(read_location, raw_transaction_columns()) }}
     {%- else -%}
         {{ read_raw_csv_natively(source_relation, files, raw_transaction_columns()) }}

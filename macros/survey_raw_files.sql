@@ -188,7 +188,7 @@
         )) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if location.strip("'").lower().endswith('.parquet') -%}
+    {%- if raw_location_is_parquet(location) -%}
         {%- do check_raw_parquet_columns(read_location, raw_transaction_columns()) -%}
         {%- do run_query(create_temporary_table_as('raw_file_survey', count_raw_parquet_rows_per_file(read_location))) -%}
         {{ return(none) }}
