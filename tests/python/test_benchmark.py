@@ -39,7 +39,8 @@ REAL_LIKE_DAYS = {
 
 @pytest.fixture(scope="module")
 def tiny_bench(tmp_path_factory):
-    """One `benchmark.py --scales tiny` run: its results and its report."""
+    """One `benchmark.py --scales tiny --repeats 2` run (two builds, each
+    followed by a notebook run): its results and its report."""
     root = tmp_path_factory.mktemp("bench")
     output = root / "BENCHMARKS.md"
     output.write_text("# Benchmarks\n\nHand-written analysis.\n")
@@ -49,6 +50,8 @@ def tiny_bench(tmp_path_factory):
             str(BENCHMARK),
             "--scales",
             "tiny",
+            "--repeats",
+            "2",
             "--work-dir",
             str(root / "work"),
             "--data-dir",
@@ -102,6 +105,17 @@ def test_tiny_run_measures_build_and_both_references(tiny_bench):
         "feature_layers_over_floor",
         "write_floor_over_floor",
     }
+    # two builds and two notebook runs; the record is the slower of each pair
+    # (the median of an even count), and the ratio divides those two
+    build_walls = [r["wall_seconds"] for r in build["runs"]]
+    notebook_walls = [r["wall_seconds"] for r in notebook["runs"]]
+    assert len(build_walls) == len(notebook_walls) == 2
+    assert build["wall_seconds"] == max(build_walls)
+    assert notebook["wall_seconds"] == max(notebook_walls)
+    assert run["ratios"]["build_over_notebook"] == pytest.approx(
+        max(build_walls) / max(notebook_walls), abs=0.001
+    )
+    assert all(r["peak_rss_bytes"] > 0 for r in build["runs"] + notebook["runs"])
 
 
 def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
@@ -123,6 +137,8 @@ def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
     assert "| tiny | csv.gz |" in text
     assert "| slowest nodes | layer | seconds |" in text
     assert "Command: `python python_jobs/benchmark.py --scales tiny" in text
+    assert "dbt build wall times of 2 runs, each followed by the notebook's: " in text
+    assert "The notebook's wall times: " in text
 
 
 def test_report_rewrites_only_its_own_part(tmp_path, tiny_bench):
@@ -261,6 +277,35 @@ def test_the_peak_is_placed_among_the_nodes_running_then():
     assert at(16.0) == ["model.p.a", "model.p.b"]
     assert at(35.0) == ["model.p.c"]
     assert at(30.5) == [] and at(None) == []
+
+
+def test_the_median_run_is_a_real_run_and_a_failure_wins():
+    def run(wall, returncode=0):
+        return {"returncode": returncode, "wall_seconds": wall, "peak_rss_bytes": 1}
+
+    three = harness.median_run([run(14.0), run(19.5), run(16.1)])
+    assert three["wall_seconds"] == 16.1
+    assert [r["wall_seconds"] for r in three["runs"]] == [14.0, 19.5, 16.1]
+    # an even count: the slower middle run, never an average of two runs
+    assert harness.median_run([run(3.0), run(1.0)])["wall_seconds"] == 3.0
+    assert harness.median_run([run(7.0)])["runs"] == [
+        {"wall_seconds": 7.0, "peak_rss_bytes": 1}
+    ]
+    # a failed or skipped run is what the report must show
+    failed = harness.median_run([run(2.0), run(5.0, returncode=1), run(3.0)])
+    assert failed["returncode"] == 1 and len(failed["runs"]) == 3
+    skipped = harness.median_run([{"skipped": "--skip-notebook"}])
+    assert skipped["skipped"] == "--skip-notebook"
+
+
+def test_scales_above_the_notebook_limit_are_built_once():
+    args = harness.build_parser().parse_args(["--repeats", "3"])
+    ten = datasets.parse_scale("10m", real_available=True)
+    fifty = datasets.parse_scale("50m", real_available=True)
+    assert harness._repeats_at(ten, args) == 3
+    assert harness._repeats_at(fifty, args) == 1
+    with pytest.raises(SystemExit, match="--repeats: 0"):
+        harness._repeats_at(ten, harness.build_parser().parse_args(["--repeats", "0"]))
 
 
 def test_parquet_runs_only_at_the_parquet_scales():
