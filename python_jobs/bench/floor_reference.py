@@ -18,6 +18,12 @@ a temporary folder, opened with the warehouse's connection options from
 profiles.yml (its storage format). No typing, line number, check or quarantine: a floor
 under the staging layer, not a staging layer.
 
+And the **count floor** (CSV only): each file's lines counted, by a plain
+read of whole lines with the file name and no parsing. The fast path
+needs this independent count to know that the native reader read every
+line of a file (issue 13), so a staging layer on the fast path pays the
+write floor and the count floor.
+
     python python_jobs/bench/floor_reference.py 'data/raw/*.parquet'
 """
 
@@ -112,6 +118,19 @@ def lines_source_sql(pattern: str) -> str:
     )
 
 
+def count_sql(pattern: str) -> str:
+    """Each CSV file's lines of ``pattern`` counted, no field parsed: the
+    whole line is one column (a separator no line holds, no quoting)."""
+    quoted = "'" + pattern.replace("'", "''") + "'"
+    return (
+        "select filename, count(*) as physical_lines from read_csv("
+        f"{quoted}, columns = {{'line': 'VARCHAR'}}, header = false, "
+        "auto_detect = false, delim = chr(31) || chr(30) || chr(29) || chr(28), "
+        "quote = '', escape = '', strict_mode = false, filename = true) "
+        "group by filename"
+    )
+
+
 PROFILES = Path(__file__).resolve().parents[2] / "profiles.yml"
 
 
@@ -139,6 +158,11 @@ def run(pattern: str, threads: int = 2, memory_limit: str = "2.5GB") -> dict:
         con.execute(f"create table rfm as {floor_sql(pattern)}")
         seconds = time.perf_counter() - started
         customers = con.execute("select count(*) from rfm").fetchone()[0]
+        count_seconds = None
+        if not pattern.endswith(".parquet"):
+            started = time.perf_counter()
+            con.execute(f"create table line_counts as {count_sql(pattern)}")
+            count_seconds = round(time.perf_counter() - started, 3)
     with tempfile.TemporaryDirectory(prefix="write-floor-") as folder:
         with _connect(
             str(Path(folder) / "lines.duckdb"),
@@ -158,6 +182,7 @@ def run(pattern: str, threads: int = 2, memory_limit: str = "2.5GB") -> dict:
         "seconds": round(seconds, 3),
         "lines": lines,
         "write_seconds": round(write_seconds, 3),
+        "count_seconds": count_seconds,
     }
 
 

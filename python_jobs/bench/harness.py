@@ -263,28 +263,39 @@ def run_scale(
     }
     run_dir = workdir / f"{scale.name}-{file_format.replace('.', '_')}"
 
-    if not args.skip_floor:
-        record["floor"] = _reference(
-            "floor_reference.py", dataset.glob, run_dir / "floor.log"
-        )
-        log(f"[{scale.name}] floor: {record['floor'].get('seconds')} s")
-        if file_format != "parquet" and not args.no_parquet_floor:
-            parquet = datasets.prepare(
-                scale, "parquet", args.data_dir, real_dir=real_dir
-            )
-            record["floor_parquet"] = _reference(
-                "floor_reference.py", parquet.glob, run_dir / "floor_parquet.log"
-            )
-            log(
-                f"[{scale.name}] floor on Parquet: "
-                f"{record['floor_parquet'].get('seconds')} s"
-            )
-
+    parquet_glob = None
+    if file_format != "parquet" and not args.no_parquet_floor and not args.skip_floor:
+        parquet_glob = datasets.prepare(
+            scale, "parquet", args.data_dir, real_dir=real_dir
+        ).glob
     repeats = _repeats_at(scale, args)
+    floors: list[dict] = []
+    floors_parquet: list[dict] = []
     builds: list[dict] = []
     notebooks: list[dict] = []
     for attempt in range(1, repeats + 1):
         label = f"{scale.name}" + (f" {attempt}/{repeats}" if repeats > 1 else "")
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        if not args.skip_floor:
+            floors.append(
+                _reference(
+                    "floor_reference.py", dataset.glob, run_dir / f"floor{suffix}.log"
+                )
+            )
+            log(
+                f"[{label}] floor: {floors[-1].get('seconds')} s, write floor "
+                f"{floors[-1].get('write_seconds')} s, count floor "
+                f"{floors[-1].get('count_seconds')} s"
+            )
+        if parquet_glob is not None:
+            floors_parquet.append(
+                _reference(
+                    "floor_reference.py",
+                    parquet_glob,
+                    run_dir / f"floor_parquet{suffix}.log",
+                )
+            )
+            log(f"[{label}] floor on Parquet: {floors_parquet[-1].get('seconds')} s")
         build_dir = run_dir / ("build" if repeats == 1 else f"build-{attempt}")
         builds.append(_measured_build(dataset.glob, build_dir, args, log, label))
         if builds[-1]["returncode"] != 0:
@@ -301,6 +312,10 @@ def run_scale(
             log(
                 f"[{label}] notebook: failed (exit status {notebook.get('returncode')})"
             )
+    if floors:
+        record["floor"] = median_floor(floors)
+    if floors_parquet:
+        record["floor_parquet"] = median_floor(floors_parquet)
     record["build"] = median_run(builds)
     record["notebook"] = median_run(notebooks) if notebooks else {}
     record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -376,6 +391,21 @@ def median_run(records: list[dict]) -> dict:
     else:
         chosen = sorted(records, key=lambda r: r["wall_seconds"])[len(records) // 2]
     return {**chosen, "runs": summary}
+
+
+def median_floor(records: list[dict]) -> dict:
+    """The floor references' times, each the median of its runs (of an even
+    count, the slower middle one), with every run under ``runs``. A failed
+    run is the record instead."""
+    failed = [r for r in records if r.get("returncode") != 0]
+    if failed:
+        return {**failed[0], "runs": records}
+    chosen = dict(records[0])
+    for key in ("seconds", "write_seconds", "count_seconds", "wall_seconds"):
+        values = sorted(r[key] for r in records if r.get(key) is not None)
+        if values:
+            chosen[key] = values[len(values) // 2]
+    return {**chosen, "runs": records}
 
 
 def ratios(record: dict) -> dict:

@@ -145,6 +145,21 @@ def _run_section(run: dict) -> list[str]:
         f"{run.get('load_average_after')}.",
         "",
     ]
+    floor = run.get("floor", {})
+    if floor.get("seconds") is not None and not _failed(floor):
+        parts = [f"query {_seconds(floor['seconds'])}"]
+        if floor.get("write_seconds") is not None:
+            parts.append(f"write {_seconds(floor['write_seconds'])}")
+        if floor.get("count_seconds") is not None:
+            parts.append(f"line count {_seconds(floor['count_seconds'])}")
+        runs = len(floor.get("runs", [])) or 1
+        lines.append(
+            "The floors"
+            + (f" (each the median of {runs} runs)" if runs > 1 else "")
+            + ": "
+            + ", ".join(parts)
+            + "."
+        )
     if len(_walls(build)) > 1:
         lines.append(
             f"dbt build wall times of {len(_walls(build))} runs, each followed by "
@@ -236,12 +251,20 @@ def _targets(runs: list[dict]) -> list[str]:
         )
         ratio = ten.get("ratios", {}).get("feature_layers_over_floor")
         write_ratio = ten.get("ratios", {}).get("write_floor_over_floor")
-        write_note = (
-            ""
-            if write_ratio is None
-            else f" (writing the lines alone: "
-            f"{_seconds(ten['floor']['write_seconds'])} = {_ratio(write_ratio, 1)} x floor)"
-        )
+        write_note = ""
+        if write_ratio is not None:
+            floor = ten["floor"]
+            write_note = (
+                f" (writing the lines alone: {_seconds(floor['write_seconds'])} = "
+                f"{_ratio(write_ratio, 1)} x floor"
+            )
+            if floor.get("count_seconds") is not None:
+                both = floor["write_seconds"] + floor["count_seconds"]
+                write_note += (
+                    f"; with each file's line count, {_seconds(floor['count_seconds'])}: "
+                    f"{_ratio(both / floor['seconds'], 1)} x floor"
+                )
+            write_note += ")"
         rows.append(
             f"| 10M lines, {file_format}: staging + feature layers <= "
             f"{MAX_FEATURE_LAYERS_OVER_FLOOR:g} x floor (same format) | "

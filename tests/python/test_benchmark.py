@@ -116,6 +116,12 @@ def test_tiny_run_measures_build_and_both_references(tiny_bench):
         max(build_walls) / max(notebook_walls), abs=0.001
     )
     assert all(r["peak_rss_bytes"] > 0 for r in build["runs"] + notebook["runs"])
+    # the floors ran beside each build; each time is the median of its runs,
+    # and the CSV floor counts each file's lines as the fast path does
+    assert len(floor["runs"]) == len(run["floor_parquet"]["runs"]) == 2
+    for key in ("seconds", "write_seconds", "count_seconds"):
+        assert floor[key] == max(r[key] for r in floor["runs"]) > 0
+    assert run["floor_parquet"]["count_seconds"] is None
 
 
 def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
@@ -139,6 +145,29 @@ def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
     assert "Command: `python python_jobs/benchmark.py --scales tiny" in text
     assert "dbt build wall times of 2 runs, each followed by the notebook's: " in text
     assert "The notebook's wall times: " in text
+    assert "The floors (each the median of 2 runs): query " in text
+
+
+def test_the_floor_target_adds_the_line_count_to_the_write(tmp_path, tiny_bench):
+    """The staging + feature layers target states the two floors a fast
+    path cannot avoid, added up in the same run."""
+    results, _ = tiny_bench
+    results = json.loads(json.dumps(results))
+    (run,) = results["runs"]
+    run["scale"] = "10m"
+    run["floor"].update(seconds=2.0, write_seconds=5.0, count_seconds=1.5)
+    run["ratios"] = harness.ratios(run)
+    path = tmp_path / "B.md"
+    report.write_report(results, path)
+    (row,) = [
+        x
+        for x in path.read_text().splitlines()
+        if x.startswith("| 10M lines, csv.gz: staging + feature layers")
+    ]
+    assert (
+        "(writing the lines alone: 5.0 s = 2.5 x floor; with each file's line "
+        "count, 1.5 s: 3.2 x floor)"
+    ) in row
 
 
 def test_report_rewrites_only_its_own_part(tmp_path, tiny_bench):
