@@ -1,8 +1,9 @@
 """``make bench``: the pipeline against the notebook and the floor, per scale.
 
 For every scale: the data (cached, :mod:`bench.datasets`), then on the same
-files the DuckDB floor query, the full ``dbt build`` into a fresh warehouse
-and the pandas notebook, each in its own measured subprocess. Results go to
+files the DuckDB floors, the full ``dbt build`` into a fresh warehouse
+and the pandas notebook, each in its own measured subprocess, all three
+``--repeats`` times over; each is reported as its median run. Results go to
 a JSON file in the work folder and to the generated part of
 ``BENCHMARKS.md`` (between the ``bench:results`` markers; prose outside them
 is kept).
