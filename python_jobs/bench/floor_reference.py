@@ -120,7 +120,9 @@ def lines_source_sql(pattern: str) -> str:
 
 def count_sql(pattern: str) -> str:
     """Each CSV file's lines of ``pattern`` counted, no field parsed: the
-    whole line is one column (a separator no line holds, no quoting)."""
+    whole line is one column (a separator no line holds, no quoting). The
+    separator is the survey's (macro ``raw_line_separator``), written out
+    here because a reference runs without dbt."""
     quoted = "'" + pattern.replace("'", "''") + "'"
     return (
         "select filename, count(*) as physical_lines from read_csv("

@@ -283,10 +283,15 @@ def run_scale(
                     "floor_reference.py", dataset.glob, run_dir / f"floor{suffix}.log"
                 )
             )
+            floor = floors[-1]
             log(
-                f"[{label}] floor: {floors[-1].get('seconds')} s, write floor "
-                f"{floors[-1].get('write_seconds')} s, count floor "
-                f"{floors[-1].get('count_seconds')} s"
+                f"[{label}] floor: {floor.get('seconds')} s, write floor "
+                f"{floor.get('write_seconds')} s"
+                + (
+                    ""
+                    if floor.get("count_seconds") is None
+                    else f", count floor {floor['count_seconds']} s"
+                )
             )
         if parquet_glob is not None:
             floors_parquet.append(
@@ -373,6 +378,12 @@ def _notebook(
     return _reference("notebook_reference.py", raw_glob, run_dir / name)
 
 
+def _middle(items: list, key=None):
+    """The median item (of an even count, the slower of the two middle
+    ones): always one measured value, never an average of two."""
+    return sorted(items, key=key)[len(items) // 2]
+
+
 def median_run(records: list[dict]) -> dict:
     """The record of the median run by wall time (of an even count, the
     slower of the two middle runs), with every run's times under ``runs``.
@@ -390,7 +401,7 @@ def median_run(records: list[dict]) -> dict:
     if trouble:
         chosen = trouble[0]
     else:
-        chosen = sorted(records, key=lambda r: r["wall_seconds"])[len(records) // 2]
+        chosen = _middle(records, key=lambda r: r["wall_seconds"])
     return {**chosen, "runs": summary}
 
 
@@ -403,9 +414,9 @@ def median_floor(records: list[dict]) -> dict:
         return {**failed[0], "runs": records}
     chosen = dict(records[0])
     for key in ("seconds", "write_seconds", "count_seconds", "wall_seconds"):
-        values = sorted(r[key] for r in records if r.get(key) is not None)
+        values = [r[key] for r in records if r.get(key) is not None]
         if values:
-            chosen[key] = values[len(values) // 2]
+            chosen[key] = _middle(values)
     return {**chosen, "runs": records}
 
 
