@@ -9,9 +9,10 @@ lists, for the project's own resources:
   a catalog is given (`dbt docs generate` writes catalog.json), columns of
   the built tables that the YAML does not document at all;
 - macro arguments (from the signature) that the YAML does not document;
-- models without a key test: `unique` and `not_null` on the same column (a
-  column in the `not_null` list of a `column_rules` test counts), or
-  `unique_combination_of_columns`; or, for a table of every raw line, whose
+- models without a key test: `unique` and `not_null` on the same column
+  (a column in the `unique` or `not_null` list of a `column_rules` test
+  counts), or a key of several columns in a `column_rules` `unique` list;
+  or, for a table of every raw line, whose
   key a full test would aggregate again, `meta: key_by_construction:`
   naming the cheap test that stands for it.
 
@@ -30,7 +31,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-KEY_TESTS = {"unique", "not_null", "unique_combination_of_columns", "column_rules"}
+KEY_TESTS = {"unique", "not_null", "column_rules"}
 _SIGNATURE = re.compile(
     r"{%-?\s*(?:macro|test|materialization)\s+\w+\s*\((.*?)\)\s*-?%}", re.S
 )
@@ -54,7 +55,7 @@ def _signature_arguments(macro_sql: str) -> list[str]:
 
 
 def _key_tested_models(manifest: dict) -> set[str]:
-    """Models with unique + not_null on one column or a unique combination."""
+    """Models with unique + not_null on one column or a key of several."""
     tests_by_column: dict[tuple[str, str], set[str]] = defaultdict(set)
     keyed = set()
     for node in manifest["nodes"].values():
@@ -68,13 +69,19 @@ def _key_tested_models(manifest: dict) -> set[str]:
         )
         if target is None:
             continue
-        if name == "unique_combination_of_columns":
-            keyed.add(target)
-        elif name == "column_rules":  # its not_null list: a not_null per column
-            for column in (node["test_metadata"].get("kwargs") or {}).get(
-                "not_null", []
-            ):
+        if name == "column_rules":
+            kwargs = node["test_metadata"].get("kwargs") or {}
+            # its not_null list: a not_null per column
+            for column in kwargs.get("not_null", []):
                 tests_by_column[(target, column)].add("not_null")
+            # its keys: a column (a unique on it) or several columns
+            for key in kwargs.get("unique", []):
+                if isinstance(key, str):
+                    tests_by_column[(target, key)].add("unique")
+                elif len(key) == 1:
+                    tests_by_column[(target, key[0])].add("unique")
+                else:
+                    keyed.add(target)
         else:
             tests_by_column[(target, node.get("column_name") or "")].add(name)
     for (target, _column), names in tests_by_column.items():
@@ -114,7 +121,7 @@ def find_gaps(manifest: dict, catalog: dict | None = None) -> list[str]:
         if kind == "model" and unique_id not in keyed and not by_construction:
             gaps.append(
                 f"{where}: no key test (unique + not_null on a column, "
-                "or unique_combination_of_columns)"
+                "or a key of several columns in column_rules' unique)"
             )
 
     for source in sorted(manifest["sources"].values(), key=lambda s: s["unique_id"]):

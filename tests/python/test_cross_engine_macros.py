@@ -533,6 +533,33 @@ CASES = [
         + ") select id, try_cast(t as double) as r from inputs order by id",
         expected=[(0, 12.0), (1, 1000.0), (2, None), (3, None), (4, -0.5), (5, None)],
     ),
+    # the project's generic test: its row rules and its keys in one query
+    # (rows whose key columns are all null are not compared, as dbt's unique)
+    Case(
+        "column_rules_keys",
+        "test_column_rules",
+        "{{ test_column_rules(model='(' ~ \""
+        + union(
+            [
+                "1 as id, 'a' as code, 1 as n",
+                "1 as id, 'a' as code, 2 as n",
+                "2 as id, 'b' as code, 3 as n",
+                "cast(null as int) as id, cast(null as string) as code, 4 as n",
+                "cast(null as int) as id, cast(null as string) as code, 5 as n",
+                "3 as id, 'c' as code, cast(null as int) as n",
+            ]
+        )
+        + "\" ~ ') as keyed', not_null=['id', 'n'], unique=['id', ['id', 'code'], 'n'],"
+        " accepted_range={'n': {'max_value': 4}}) }}",
+        expected=[
+            ("accepted_range: n <= 4", 1),
+            ("not_null: id", 2),
+            ("not_null: n", 1),
+            ("unique: id", 2),
+            ("unique: id, code", 2),
+        ],
+        ordered=False,
+    ),
 ]
 
 

@@ -252,7 +252,7 @@ def test_coverage_check_flags_what_is_missing() -> None:
         "model a (models/a.sql): no description",
         "model a (models/a.sql): column id has no description",
         "model a (models/a.sql): no key test (unique + not_null on a column, "
-        "or unique_combination_of_columns)",
+        "or a key of several columns in column_rules' unique)",
         "macro m (macros/m.sql): argument x is not documented",
         "macro m (macros/m.sql): argument y is not documented",
     ]
@@ -307,5 +307,47 @@ def test_a_column_rules_not_null_list_counts_as_the_key_not_null() -> None:
     assert check_docs_coverage.find_gaps(manifest(["other", "id"])) == []
     assert check_docs_coverage.find_gaps(manifest(["other"])) == [
         "model c (models/c.sql): no key test (unique + not_null on a column, "
-        "or unique_combination_of_columns)"
+        "or a key of several columns in column_rules' unique)"
     ]
+
+
+def test_column_rules_keys_count_as_key_tests() -> None:
+    """A column_rules test's `unique` keys: one column needs that column in
+    a not_null list too, a key of several columns is a key test alone."""
+
+    def gaps(kwargs: dict) -> list[str]:
+        return check_docs_coverage.find_gaps(
+            {
+                "metadata": {"project_name": "p"},
+                "nodes": {
+                    "model.p.d": {
+                        "resource_type": "model",
+                        "package_name": "p",
+                        "name": "d",
+                        "original_file_path": "models/d.sql",
+                        "description": "D.",
+                        "columns": {},
+                    },
+                    "test.p.column_rules_d": {
+                        "resource_type": "test",
+                        "package_name": "p",
+                        "attached_node": "model.p.d",
+                        "depends_on": {"nodes": ["model.p.d"]},
+                        "test_metadata": {"name": "column_rules", "kwargs": kwargs},
+                    },
+                },
+                "sources": {},
+                "macros": {},
+            }
+        )
+
+    missing = [
+        "model d (models/d.sql): no key test (unique + not_null on a column, "
+        "or a key of several columns in column_rules' unique)"
+    ]
+    assert gaps({"not_null": ["id"], "unique": ["id"]}) == []
+    assert gaps({"not_null": ["id"], "unique": [["id"]]}) == []
+    assert gaps({"unique": [["a", "b"]]}) == []
+    assert gaps({"unique": ["id"]}) == missing
+    assert gaps({"not_null": ["other"], "unique": ["id"]}) == missing
+    assert gaps({"not_null": ["id"]}) == missing
