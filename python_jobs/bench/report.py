@@ -160,17 +160,18 @@ def _run_section(run: dict) -> list[str]:
             + ", ".join(parts)
             + "."
         )
-    if len(_walls(build)) > 1:
+    build_walls, notebook_walls = _walls(build), _walls(notebook)
+    if len(build_walls) > 1:
         lines.append(
-            f"dbt build wall times of {len(_walls(build))} runs, each followed by "
+            f"dbt build wall times of {len(build_walls)} runs, each followed by "
             "the notebook's: "
-            + ", ".join(_seconds(wall) for wall in _walls(build))
+            + ", ".join(_seconds(wall) for wall in build_walls)
             + f"; the run described here is the median ({_seconds(build.get('wall_seconds'))})."
         )
-    if len(_walls(notebook)) > 1:
+    if len(notebook_walls) > 1:
         lines.append(
             "The notebook's wall times: "
-            + ", ".join(_seconds(wall) for wall in _walls(notebook))
+            + ", ".join(_seconds(wall) for wall in notebook_walls)
             + f" (median {_seconds(notebook.get('wall_seconds'))})."
         )
     model = build.get("model")
@@ -258,11 +259,11 @@ def _targets(runs: list[dict]) -> list[str]:
                 f" (writing the lines alone: {_seconds(floor['write_seconds'])} = "
                 f"{_ratio(write_ratio, 1)} x floor"
             )
-            if floor.get("count_seconds") is not None:
-                both = floor["write_seconds"] + floor["count_seconds"]
+            both_ratio = ten.get("ratios", {}).get("write_and_count_floors_over_floor")
+            if both_ratio is not None:
                 write_note += (
                     f"; with each file's line count, {_seconds(floor['count_seconds'])}: "
-                    f"{_ratio(both / floor['seconds'], 1)} x floor"
+                    f"{_ratio(both_ratio, 1)} x floor"
                 )
             write_note += ")"
         rows.append(

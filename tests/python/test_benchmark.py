@@ -104,6 +104,7 @@ def test_tiny_run_measures_build_and_both_references(tiny_bench):
         "build_over_notebook",
         "feature_layers_over_floor",
         "write_floor_over_floor",
+        "write_and_count_floors_over_floor",
     }
     # two builds and two notebook runs; the record is the slower of each pair
     # (the median of an even count), and the ratio divides those two
