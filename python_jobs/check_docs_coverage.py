@@ -76,10 +76,9 @@ def _key_tested_models(manifest: dict) -> set[str]:
                 tests_by_column[(target, column)].add("not_null")
             # its keys: a column (a unique on it) or several columns
             for key in kwargs.get("unique", []):
-                if isinstance(key, str):
-                    tests_by_column[(target, key)].add("unique")
-                elif len(key) == 1:
-                    tests_by_column[(target, key[0])].add("unique")
+                columns = [key] if isinstance(key, str) else key
+                if len(columns) == 1:
+                    tests_by_column[(target, columns[0])].add("unique")
                 else:
                     keyed.add(target)
         else:
