@@ -292,6 +292,13 @@ def run_scale(
                     if floor.get("count_seconds") is None
                     else f", count floor {floor['count_seconds']} s"
                 )
+                + (
+                    ""
+                    if floor.get("typed_write_seconds") is None
+                    else f", typed write {floor['typed_write_seconds']} s, duplicates' "
+                    f"pass {floor['duplicates_seconds']} s, features' pass "
+                    f"{floor['features_seconds']} s"
+                )
             )
         if parquet_glob is not None:
             floors_parquet.append(
@@ -405,6 +412,11 @@ def median_run(records: list[dict]) -> dict:
     return {**chosen, "runs": summary}
 
 
+#: The floors of the steps issue 13 asks of staging, besides the count
+#: (bench/floor_reference.py), added up by :func:`ratios`.
+STAGING_STEP_FLOORS = ("typed_write_seconds", "duplicates_seconds", "features_seconds")
+
+
 def median_floor(records: list[dict]) -> dict:
     """The floor references' times, each the median of its runs (of an even
     count, the slower middle one), with every run under ``runs``. A failed
@@ -413,7 +425,13 @@ def median_floor(records: list[dict]) -> dict:
     if failed:
         return {**failed[0], "runs": records}
     chosen = dict(records[0])
-    for key in ("seconds", "write_seconds", "count_seconds", "wall_seconds"):
+    for key in (
+        "seconds",
+        "write_seconds",
+        "count_seconds",
+        *STAGING_STEP_FLOORS,
+        "wall_seconds",
+    ):
         values = [r[key] for r in records if r.get(key) is not None]
         if values:
             chosen[key] = _middle(values)
@@ -422,8 +440,9 @@ def median_floor(records: list[dict]) -> dict:
 
 def ratios(record: dict) -> dict:
     """dbt build / notebook (wall), feature layers / floor query, the write
-    floor (every line written once) / floor query, and the write floor plus
-    the count floor (each file's lines counted) / floor query."""
+    floor (every line written once) / floor query, the write floor plus
+    the count floor (each file's lines counted) / floor query, and the
+    steps' floors (typed write, count, duplicates, features) / floor query."""
     out: dict = {}
     build = record.get("build", {})
     notebook = record.get("notebook", {})
@@ -445,6 +464,9 @@ def ratios(record: dict) -> dict:
             out["write_and_count_floors_over_floor"] = round(
                 (floor["write_seconds"] + floor["count_seconds"]) / floor["seconds"], 3
             )
+    steps = [floor.get(key) for key in ("count_seconds", *STAGING_STEP_FLOORS)]
+    if floor.get("seconds") and all(value is not None for value in steps):
+        out["staging_steps_floors_over_floor"] = round(sum(steps) / floor["seconds"], 3)
     return out
 
 

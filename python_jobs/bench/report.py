@@ -152,6 +152,13 @@ def _run_section(run: dict) -> list[str]:
             parts.append(f"write {_seconds(floor['write_seconds'])}")
         if floor.get("count_seconds") is not None:
             parts.append(f"line count {_seconds(floor['count_seconds'])}")
+        for key, name in (
+            ("typed_write_seconds", "typed write"),
+            ("duplicates_seconds", "duplicates' pass"),
+            ("features_seconds", "features' pass"),
+        ):
+            if floor.get(key) is not None:
+                parts.append(f"{name} {_seconds(floor[key])}")
         runs = len(floor.get("runs", [])) or 1
         lines.append(
             "The floors"
@@ -264,6 +271,15 @@ def _targets(runs: list[dict]) -> list[str]:
                 write_note += (
                     f"; with each file's line count, {_seconds(floor['count_seconds'])}: "
                     f"{_ratio(both_ratio, 1)} x floor"
+                )
+            steps_ratio = ten.get("ratios", {}).get("staging_steps_floors_over_floor")
+            if steps_ratio is not None:
+                write_note += (
+                    "; the floors of the steps the issue asks, each alone: the lines "
+                    f"written typed {_seconds(floor['typed_write_seconds'])}, the count, "
+                    f"the duplicates' pass {_seconds(floor['duplicates_seconds'])} and "
+                    f"the features' pass {_seconds(floor['features_seconds'])}: "
+                    f"{_ratio(steps_ratio, 2)} x floor"
                 )
             write_note += ")"
         rows.append(

@@ -105,6 +105,7 @@ def test_tiny_run_measures_build_and_both_references(tiny_bench):
         "feature_layers_over_floor",
         "write_floor_over_floor",
         "write_and_count_floors_over_floor",
+        "staging_steps_floors_over_floor",
     }
     # two builds and two notebook runs; the record is the slower of each pair
     # (the median of an even count), and the ratio divides those two
@@ -120,9 +121,15 @@ def test_tiny_run_measures_build_and_both_references(tiny_bench):
     # the floors ran beside each build; each time is the median of its runs,
     # and the CSV floor counts each file's lines as the fast path does
     assert len(floor["runs"]) == len(run["floor_parquet"]["runs"]) == 2
-    for key in ("seconds", "write_seconds", "count_seconds"):
+    for key in (
+        "seconds",
+        "write_seconds",
+        "count_seconds",
+        *harness.STAGING_STEP_FLOORS,
+    ):
         assert floor[key] == max(r[key] for r in floor["runs"]) > 0
-    assert run["floor_parquet"]["count_seconds"] is None
+    for key in ("count_seconds", *harness.STAGING_STEP_FLOORS):
+        assert run["floor_parquet"][key] is None
 
 
 def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
@@ -156,7 +163,14 @@ def test_the_floor_target_adds_the_line_count_to_the_write(tmp_path, tiny_bench)
     results = json.loads(json.dumps(results))
     (run,) = results["runs"]
     run["scale"] = "10m"
-    run["floor"].update(seconds=2.0, write_seconds=5.0, count_seconds=1.5)
+    run["floor"].update(
+        seconds=2.0,
+        write_seconds=5.0,
+        count_seconds=1.5,
+        typed_write_seconds=4.5,
+        duplicates_seconds=1.0,
+        features_seconds=0.4,
+    )
     run["ratios"] = harness.ratios(run)
     path = tmp_path / "B.md"
     report.write_report(results, path)
@@ -167,7 +181,9 @@ def test_the_floor_target_adds_the_line_count_to_the_write(tmp_path, tiny_bench)
     ]
     assert (
         "(writing the lines alone: 5.0 s = 2.5 x floor; with each file's line "
-        "count, 1.5 s: 3.2 x floor)"
+        "count, 1.5 s: 3.2 x floor; the floors of the steps the issue asks, each "
+        "alone: the lines written typed 4.5 s, the count, the duplicates' pass "
+        "1.0 s and the features' pass 0.4 s: 3.70 x floor)"
     ) in row
 
 
