@@ -128,8 +128,11 @@ def test_tiny_run_measures_build_and_both_references(tiny_bench):
         *harness.STAGING_STEP_FLOORS,
     ):
         assert floor[key] == max(r[key] for r in floor["runs"]) > 0
-    for key in ("count_seconds", *harness.STAGING_STEP_FLOORS):
+    for key in ("count_seconds", *harness.STAGING_STEP_FLOORS, "features_customers"):
         assert run["floor_parquet"][key] is None
+    # the features' floor read the lines the typed write kept: the floor
+    # query's customers, in every run
+    assert all(r["features_customers"] == r["customers"] for r in floor["runs"])
 
 
 def test_tiny_report_keeps_prose_and_has_the_tables(tiny_bench):
