@@ -44,6 +44,7 @@ import json
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 #: The Online Retail columns in file order, with the types the floor query reads.
@@ -57,6 +58,11 @@ CSV_TYPES = {
     "CustomerID": "DOUBLE",
     "Country": "VARCHAR",
 }
+
+
+#: The steps' floors besides the count (see above), in the order they run;
+#: ``bench.harness.ratios`` adds them up.
+STEP_FLOORS = ("typed_write_seconds", "duplicates_seconds", "features_seconds")
 
 
 def _columns_sql(types: dict[str, str]) -> str:
@@ -184,6 +190,21 @@ def _connect(path: str, threads: int, memory_limit: str, config: dict | None = N
     return con
 
 
+@contextmanager
+def _warehouse_file(prefix: str, threads: int, memory_limit: str):
+    """A connection to a new DuckDB file in a temporary folder (``prefix``),
+    opened with the warehouse's connection options (its storage format);
+    the folder is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        with _connect(
+            str(Path(folder) / "lines.duckdb"),
+            threads,
+            memory_limit,
+            warehouse_config_options(),
+        ) as con:
+            yield con
+
+
 def run(pattern: str, threads: int = 2, memory_limit: str = "2.5GB") -> dict:
     with _connect(":memory:", threads, memory_limit) as con:
         started = time.perf_counter()
@@ -195,26 +216,13 @@ def run(pattern: str, threads: int = 2, memory_limit: str = "2.5GB") -> dict:
             started = time.perf_counter()
             con.execute(f"create table line_counts as {count_sql(pattern)}")
             count_seconds = round(time.perf_counter() - started, 3)
-    with tempfile.TemporaryDirectory(prefix="write-floor-") as folder:
-        with _connect(
-            str(Path(folder) / "lines.duckdb"),
-            threads,
-            memory_limit,
-            warehouse_config_options(),
-        ) as con:
-            started = time.perf_counter()
-            con.execute(
-                f"create table lines as select * from {lines_source_sql(pattern)}"
-            )
-            con.execute("checkpoint")
-            write_seconds = time.perf_counter() - started
-            lines = con.execute("select count(*) from lines").fetchone()[0]
-    steps = {
-        "typed_write_seconds": None,
-        "duplicates_seconds": None,
-        "features_seconds": None,
-        "features_customers": None,
-    }
+    with _warehouse_file("write-floor-", threads, memory_limit) as con:
+        started = time.perf_counter()
+        con.execute(f"create table lines as select * from {lines_source_sql(pattern)}")
+        con.execute("checkpoint")
+        write_seconds = time.perf_counter() - started
+        lines = con.execute("select count(*) from lines").fetchone()[0]
+    steps = dict.fromkeys((*STEP_FLOORS, "features_customers"))
     if not pattern.endswith(".parquet"):
         steps = _staging_steps(pattern, threads, memory_limit)
     return {
@@ -234,32 +242,24 @@ def _staging_steps(pattern: str, threads: int, memory_limit: str) -> dict:
     pass found (``features_customers``, the floor query's customers when it
     read the same lines)."""
     timings = {}
-    with tempfile.TemporaryDirectory(prefix="steps-floor-") as folder:
-        with _connect(
-            str(Path(folder) / "lines.duckdb"),
-            threads,
-            memory_limit,
-            warehouse_config_options(),
-        ) as con:
-            for key, sql in (
-                (
-                    "typed_write_seconds",
-                    f"create table lines as select * from {lines_source_sql(pattern, typed=True)}",
-                ),
-                (
-                    "duplicates_seconds",
-                    f"create temp table line_keys as {duplicates_sql('lines')}",
-                ),
-                ("features_seconds", f"create temp table rfm as {rfm_sql('lines')}"),
-            ):
-                started = time.perf_counter()
-                con.execute(sql)
-                if key == "typed_write_seconds":
-                    con.execute("checkpoint")
-                timings[key] = round(time.perf_counter() - started, 3)
-            (timings["features_customers"],) = con.execute(
-                "select count(*) from rfm"
-            ).fetchone()
+    with _warehouse_file("steps-floor-", threads, memory_limit) as con:
+        for key, sql in zip(
+            STEP_FLOORS,
+            (
+                f"create table lines as select * from {lines_source_sql(pattern, typed=True)}",
+                f"create temp table line_keys as {duplicates_sql('lines')}",
+                f"create temp table rfm as {rfm_sql('lines')}",
+            ),
+            strict=True,
+        ):
+            started = time.perf_counter()
+            con.execute(sql)
+            if key == "typed_write_seconds":
+                con.execute("checkpoint")
+            timings[key] = round(time.perf_counter() - started, 3)
+        (timings["features_customers"],) = con.execute(
+            "select count(*) from rfm"
+        ).fetchone()
     return timings
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import datasets
 from .dbt_build import FEATURE_LAYERS, BuildResult, run_build
+from .floor_reference import STEP_FLOORS as STAGING_STEP_FLOORS
 from .monitor import run_measured
 from .report import write_report
 
@@ -410,11 +411,6 @@ def median_run(records: list[dict]) -> dict:
     else:
         chosen = _middle(records, key=lambda r: r["wall_seconds"])
     return {**chosen, "runs": summary}
-
-
-#: The floors of the steps issue 13 asks of staging, besides the count
-#: (bench/floor_reference.py), added up by :func:`ratios`.
-STAGING_STEP_FLOORS = ("typed_write_seconds", "duplicates_seconds", "features_seconds")
 
 
 def median_floor(records: list[dict]) -> dict:
