@@ -60,9 +60,14 @@ CSV_TYPES = {
 }
 
 
-#: The steps' floors besides the count (see above), in the order they run;
+#: The steps' floors besides the count (see above), in the order they run,
+#: each with the name the bench's log and report give it;
 #: ``bench.harness.ratios`` adds them up.
-STEP_FLOORS = ("typed_write_seconds", "duplicates_seconds", "features_seconds")
+STEP_FLOORS = {
+    "typed_write_seconds": "typed write",
+    "duplicates_seconds": "duplicates' pass",
+    "features_seconds": "features' pass",
+}
 
 
 def _columns_sql(types: dict[str, str]) -> str:
@@ -205,22 +210,29 @@ def _warehouse_file(prefix: str, threads: int, memory_limit: str):
             yield con
 
 
+def _timed(con, *statements: str) -> float:
+    """Seconds ``con`` takes to run ``statements``, one after the other."""
+    started = time.perf_counter()
+    for statement in statements:
+        con.execute(statement)
+    return time.perf_counter() - started
+
+
 def run(pattern: str, threads: int = 2, memory_limit: str = "2.5GB") -> dict:
     with _connect(":memory:", threads, memory_limit) as con:
-        started = time.perf_counter()
-        con.execute(f"create table rfm as {floor_sql(pattern)}")
-        seconds = time.perf_counter() - started
+        seconds = _timed(con, f"create table rfm as {floor_sql(pattern)}")
         customers = con.execute("select count(*) from rfm").fetchone()[0]
         count_seconds = None
         if not pattern.endswith(".parquet"):
-            started = time.perf_counter()
-            con.execute(f"create table line_counts as {count_sql(pattern)}")
-            count_seconds = round(time.perf_counter() - started, 3)
+            count_seconds = round(
+                _timed(con, f"create table line_counts as {count_sql(pattern)}"), 3
+            )
     with _warehouse_file("write-floor-", threads, memory_limit) as con:
-        started = time.perf_counter()
-        con.execute(f"create table lines as select * from {lines_source_sql(pattern)}")
-        con.execute("checkpoint")
-        write_seconds = time.perf_counter() - started
+        write_seconds = _timed(
+            con,
+            f"create table lines as select * from {lines_source_sql(pattern)}",
+            "checkpoint",
+        )
         lines = con.execute("select count(*) from lines").fetchone()[0]
     steps = dict.fromkeys((*STEP_FLOORS, "features_customers"))
     if not pattern.endswith(".parquet"):
@@ -243,20 +255,19 @@ def _staging_steps(pattern: str, threads: int, memory_limit: str) -> dict:
     read the same lines)."""
     timings = {}
     with _warehouse_file("steps-floor-", threads, memory_limit) as con:
-        for key, sql in zip(
+        for key, statements in zip(
             STEP_FLOORS,
             (
-                f"create table lines as select * from {lines_source_sql(pattern, typed=True)}",
-                f"create temp table line_keys as {duplicates_sql('lines')}",
-                f"create temp table rfm as {rfm_sql('lines')}",
+                (
+                    f"create table lines as select * from {lines_source_sql(pattern, typed=True)}",
+                    "checkpoint",
+                ),
+                (f"create temp table line_keys as {duplicates_sql('lines')}",),
+                (f"create temp table rfm as {rfm_sql('lines')}",),
             ),
             strict=True,
         ):
-            started = time.perf_counter()
-            con.execute(sql)
-            if key == "typed_write_seconds":
-                con.execute("checkpoint")
-            timings[key] = round(time.perf_counter() - started, 3)
+            timings[key] = round(_timed(con, *statements), 3)
         (timings["features_customers"],) = con.execute(
             "select count(*) from rfm"
         ).fetchone()

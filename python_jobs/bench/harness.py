@@ -293,12 +293,10 @@ def run_scale(
                     if floor.get("count_seconds") is None
                     else f", count floor {floor['count_seconds']} s"
                 )
-                + (
-                    ""
-                    if floor.get("typed_write_seconds") is None
-                    else f", typed write {floor['typed_write_seconds']} s, duplicates' "
-                    f"pass {floor['duplicates_seconds']} s, features' pass "
-                    f"{floor['features_seconds']} s"
+                + "".join(
+                    f", {name} {floor[key]} s"
+                    for key, name in STAGING_STEP_FLOORS.items()
+                    if floor.get(key) is not None
                 )
             )
         if parquet_glob is not None:
