@@ -443,6 +443,36 @@ CASES = [
         expected=[(4, 1, 1)],
     ),
     Case(
+        # staged quantities and unit prices up to the absurd-value limits
+        # (100000 each by default) multiply exactly, in the narrow decimals
+        # line_amount casts them to: compared as text, every digit
+        "line_amount_up_to_the_absurd_value_limits",
+        "line_amount",
+        "with inputs as ("
+        + union(
+            [
+                f"{i} as id, cast({q} as bigint) as q, cast({p} as decimal(18, 4)) as p"
+                for i, (q, p) in enumerate(
+                    [
+                        ("100000", "100000"),
+                        ("-100000", "99999.9999"),
+                        ("7", "0.0001"),
+                        ("-3", "2.55"),
+                        ("1", "null"),
+                    ]
+                )
+            ]
+        )
+        + ") select id, cast({{ line_amount('q', 'p') }} as string) as amount from inputs order by id",
+        expected=[
+            (0, "10000000000.0000"),
+            (1, "-9999999990.0000"),
+            (2, "0.0007"),
+            (3, "-7.6500"),
+            (4, None),
+        ],
+    ),
+    Case(
         "explode_array",
         "explode_array",
         "with inputs as ("

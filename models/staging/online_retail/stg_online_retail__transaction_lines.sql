@@ -46,7 +46,7 @@ final as (
         non_product_category,
         quantity,
         unit_price,
-        quantity * unit_price as line_amount,
+        {{ line_amount('quantity', 'unit_price') }} as line_amount,
         {{ has_prefix('invoice_no', "'C'") }} as is_cancellation,
         quantity < 0 as is_return,
         non_product_category is not null as is_non_product,
