@@ -443,6 +443,21 @@ CASES = [
         expected=[(4, 1, 1)],
     ),
     Case(
+        # values in one row, in two, in three; nulls (never "repeated")
+        "repeated_values",
+        "repeated_values",
+        "with inputs as ("
+        + union(
+            [
+                f"{v} as v"
+                for v in ["3", "1", "3", "2", "3", "cast(null as bigint)", "cast(null as bigint)", "5", "1"]
+            ]
+        )
+        + ") select v from ({{ repeated_values('inputs', 'v') }}) as repeated",
+        expected=[(1,), (3,)],
+        ordered=False,
+    ),
+    Case(
         # staged quantities and unit prices up to the absurd-value limits
         # (100000 each by default) multiply exactly, in the narrow decimals
         # line_amount casts them to: compared as text, every digit

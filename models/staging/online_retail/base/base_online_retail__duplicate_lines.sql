@@ -6,8 +6,9 @@
     so the duplicate of a line from an earlier load is found, and nothing
     in the lines table is ever updated.
 
-    Lines are grouped by a hash of the eight fields first, so that the
-    exact comparison sorts only the few lines whose hash repeats.
+    The hashes of the eight fields that repeat are found first
+    (repeated_values), so that the exact comparison sorts only the few
+    lines whose hash repeats.
 -#}
 {{ config(materialized='table') }}
 
@@ -15,12 +16,14 @@
 
 with
 
-repeated_keys as (
+line_keys as (
     select {{ grouping_hash(fields) }} as line_key
     from {{ ref('base_online_retail__lines_parsed') }}
     where reject_reason is null
-    group by line_key
-    having count(*) > 1
+),
+
+repeated_keys as (
+    {{ repeated_values('line_keys', 'line_key') }}
 ),
 
 candidate_copies as (
