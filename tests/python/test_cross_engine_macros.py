@@ -450,7 +450,17 @@ CASES = [
         + union(
             [
                 f"{v} as v"
-                for v in ["3", "1", "3", "2", "3", "cast(null as bigint)", "cast(null as bigint)", "5", "1"]
+                for v in [
+                    "3",
+                    "1",
+                    "3",
+                    "2",
+                    "3",
+                    "cast(null as bigint)",
+                    "cast(null as bigint)",
+                    "5",
+                    "1",
+                ]
             ]
         )
         + ") select v from ({{ repeated_values('inputs', 'v') }}) as repeated",
