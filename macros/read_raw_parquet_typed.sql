@@ -113,7 +113,7 @@
         {{ raw_timestamp_to_the_second('invoicedate') }} as invoice_date,
         cast(unitprice as double) as unit_price,
         {%- if raw_parquet_types(location).get('customerid') in ('DOUBLE', 'FLOAT') %}
-        {#- ids written as floats (pandas' float64, NaN for none): a whole
+        {#- ids stored as floats (pandas' float64, NaN for none): a whole
             number is printed as an integer, 17850.0 as '17850', which
             raw_customer_id_or_null makes of '17850.0' anyway; printing
             integers instead of doubles took the Parquet lines' write at 10.8M
