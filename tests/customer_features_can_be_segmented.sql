@@ -39,11 +39,20 @@
 
 with
 
-lines_read as (
+raw_files as (
+    {#- the lines are counted from a row per file and a row per invoice, not
+        line by line; both models are upstream of the clustering, so this
+        test still stops it -#}
+    select lines_read
+    from {{ ref('base_online_retail__raw_files') }}
+),
+
+invoices as (
+    {#- every staged line is on an invoice (a line without one is quarantined) -#}
     select
-        reject_reason,
-        customer_id
-    from {{ ref('base_online_retail__lines_read') }}
+        customer_id,
+        line_count
+    from {{ ref('int_invoices_aggregated_from_lines') }}
 ),
 
 customer_features as (
@@ -55,10 +64,11 @@ customer_features as (
 
 load_summary as (
     select
-        count(*) as lines_read,
-        count(*) filter (where reject_reason is null) as lines_staged,
-        count(*) filter (where reject_reason is null and customer_id is not null) as lines_with_customer
-    from lines_read
+        (select coalesce(sum(lines_read), 0) from raw_files) as lines_read,
+        coalesce(sum(line_count), 0) as lines_staged,
+        count(*) as invoices,
+        count(*) filter (where customer_id is not null) as invoices_with_customer
+    from invoices
 ),
 
 feature_medians as (
@@ -93,8 +103,9 @@ problems as (
             when feature_spread.customers = 0
                 then
                     'Nothing to segment: none of the ' || load_summary.lines_staged || ' staged lines is a product '
-                    || 'sale with a CustomerID (' || load_summary.lines_with_customer || ' staged lines have a '
-                    || 'CustomerID at all). Segments are made of identified customers: check that the export keeps '
+                    || 'sale with a CustomerID (' || load_summary.invoices_with_customer || ' of their '
+                    || load_summary.invoices || ' invoices have a CustomerID at all). Segments are made of '
+                    || 'identified customers: check that the export keeps '
                     || 'the CustomerID column filled{{ " and that the dbt var as_of_date is after the sales" if var("as_of_date") }}.'
             when {{ fits }} and feature_spread.customers < {{ settings['k_min'] }}
                 then

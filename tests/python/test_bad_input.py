@@ -561,7 +561,7 @@ STOPS = {
     ),
     "no customer ids at all": (
         {"guests.csv": csv_text([[*row[:6], "", row[7]] for row in sale_rows(6)])},
-        ["Nothing to segment", "0 staged lines have a CustomerID"],
+        ["Nothing to segment", "0 of their 6 invoices have a CustomerID"],
     ),
     "one customer": (
         {"one.csv": csv_text(sale_rows(1, invoices=4))},
