@@ -15,6 +15,7 @@ read, and only a doubtful one a second time.
 from __future__ import annotations
 
 import contextlib
+import os
 import struct
 import sys
 import zlib
@@ -72,41 +73,75 @@ def file_facts(path: str, encoding: str) -> dict | None:
     the uncompressed size modulo 2**32 that the gzip trailer (the last 8
     bytes) records for the last member. Reads the first block and the last
     8 bytes, so it costs the same on any file size; a Parquet file has no
-    line (all null). Null when the file
-    cannot be opened (the read that follows names the problem).
+    line (all null). Null when the file cannot be opened (the read that
+    follows names the problem).
+
+    Few system calls on purpose: each gives up the interpreter lock, and
+    in a build dbt's other thread takes it meanwhile (see
+    :func:`files_facts`). A ``.gz`` file is opened once and read with two
+    positioned reads, its first line decompressed in memory.
     """
-    gz = path.lower().endswith(".gz")
     if path.lower().endswith(".parquet"):
         return {"header_line": None, "gzip_crc32": None, "gzip_size": None}
+    gz = path.lower().endswith(".gz")
+    crc32 = size = None
     try:
         if gz:
-            import gzip
-
-            with gzip.open(path, "rb") as stream:
-                try:
-                    head = stream.readline(HEADER_BYTES)
-                except (OSError, EOFError, zlib.error):
-                    head = b""
-            with open(path, "rb") as raw:
-                raw.seek(0, 2)
-                length = raw.tell()
-                raw.seek(max(length - 8, 0))
-                tail = raw.read(8)
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                length = os.fstat(descriptor).st_size
+                head = _gzip_first_line(descriptor, length)
+                tail = os.pread(descriptor, 8, length - 8) if length >= 8 else b""
+            finally:
+                os.close(descriptor)
+            if len(tail) == 8:
+                crc32, size = struct.unpack("<II", tail)
         else:
             with open(path, "rb") as stream:
                 head = stream.readline(HEADER_BYTES)
-            tail = b""
     except OSError:
         return None
-    crc32 = size = None
-    if gz and len(tail) == 8:
-        crc32, size = struct.unpack("<II", tail)
     text = head.decode(encoding.replace("_", "-"), errors="replace") if head else None
     return {
         "header_line": text.rstrip("\r\n") if text is not None else None,
         "gzip_crc32": crc32,
         "gzip_size": size,
     }
+
+
+#: Compressed bytes read, and uncompressed bytes made, per step while
+#: looking for the first line's end (a header line is far shorter).
+HEAD_STEP_BYTES = 1 << 13
+
+
+def _gzip_first_line(descriptor: int, length: int) -> bytes:
+    """The first line of the open gzip file, with its line break, at most
+    ``HEADER_BYTES`` bytes: compressed blocks are read from the start and
+    decompressed (member after member) a step at a time until a line
+    break, the limit or the end; empty when the data is not gzip."""
+    decompressor = zlib.decompressobj(GZIP_WBITS)
+    text = b""
+    offset = 0
+    pending = b""
+    try:
+        while len(text) <= HEADER_BYTES and b"\n" not in text:
+            if not pending:
+                if offset >= length:
+                    break
+                pending = os.pread(descriptor, 2 * HEAD_STEP_BYTES, offset)
+                if not pending:
+                    break
+                offset += len(pending)
+            text += decompressor.decompress(pending, HEAD_STEP_BYTES)
+            if decompressor.eof:  # a member ended: the next one follows
+                pending = decompressor.unused_data
+                decompressor = zlib.decompressobj(GZIP_WBITS)
+            else:
+                pending = decompressor.unconsumed_tail
+    except zlib.error:
+        return b""
+    end = text.find(b"\n")
+    return text[: end + 1] if 0 <= end < HEADER_BYTES else text[:HEADER_BYTES]
 
 
 #: The interpreter's thread switch interval while :func:`files_facts` runs.

@@ -91,6 +91,34 @@ def test_file_facts_read_the_header_and_the_gzip_trailer(whole, tmp_path):
     assert file_facts(str(tmp_path / "missing.csv.gz"), "utf-8") is None
 
 
+def test_file_facts_header_across_steps_members_and_bad_data(tmp_path):
+    from raw_files import file_facts
+    from raw_files.gzip_integrity import HEAD_STEP_BYTES, HEADER_BYTES
+
+    def header(name: str, data: bytes):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return file_facts(str(path), "utf-8")["header_line"]
+
+    # a first line longer than one step, made of bytes gzip cannot shrink
+    long_line = os.urandom(3 * HEAD_STEP_BYTES).hex()
+    assert (
+        header("long.csv.gz", gzip.compress(long_line.encode() + b"\nrest\n"))
+        == long_line
+    )
+    # longer than the limit: cut at HEADER_BYTES, as a readline of that size
+    too_long = header(
+        "too_long.csv.gz", gzip.compress(b"y" * (HEADER_BYTES + 10) + b"\n")
+    )
+    assert too_long == "y" * HEADER_BYTES
+    # the first line split over two gzip members (`cat a.gz b.gz`)
+    members = gzip.compress(b"Invoice") + gzip.compress(b"No,StockCode\r\n1,A\n")
+    assert header("members.csv.gz", members) == "InvoiceNo,StockCode"
+    # a .gz name on text, or a file cut inside its gzip header: no line
+    assert header("text.csv.gz", b"InvoiceNo,StockCode\n") is None
+    assert header("cut.csv.gz", gzip.compress(b"a,b\n1,2\n")[:5]) is None
+
+
 def test_files_facts_one_call_restores_the_switch_interval(tmp_path):
     import sys
 
