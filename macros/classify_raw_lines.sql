@@ -136,7 +136,7 @@
 {% endmacro %}
 
 {% macro default__raw_text_or_null(column) %}
-    {{- return("nullif(trim(" ~ column ~ "), '')") -}}
+    {{- return("nullif(" ~ trim_spaces(column) ~ ", '')") -}}
 {% endmacro %}
 
 {% macro duckdb__raw_text_or_null(column) %}
@@ -151,13 +151,13 @@
 {% endmacro %}
 
 {% macro default__raw_trimmed(column) %}
-    {{- return("trim(" ~ column ~ ")") -}}
+    {{- return(trim_spaces(column)) -}}
 {% endmacro %}
 
 {% macro duckdb__raw_trimmed(column) %}
     {{- return(
         "(case when prefix(" ~ column ~ ", ' ') or suffix(" ~ column ~ ", ' ') or strlen(" ~ column ~ ") != length(" ~ column ~ ") "
-        ~ "then trim(" ~ column ~ ") else " ~ column ~ " end)"
+        ~ "then " ~ trim_spaces(column) ~ " else " ~ column ~ " end)"
     ) -}}
 {% endmacro %}
 
@@ -176,8 +176,8 @@
 {% macro default__raw_customer_id_or_null(column) %}
     {{- return(
         "nullif(case when contains(" ~ column ~ ", '.') then "
-        ~ regexp_replace_all('trim(' ~ column ~ ')', '\\.0+$', '')
-        ~ " else trim(" ~ column ~ ") end, '')"
+        ~ regexp_replace_all(trim_spaces(column), '\\.0+$', '')
+        ~ " else " ~ trim_spaces(column) ~ " end, '')"
     ) -}}
 {% endmacro %}
 
@@ -186,7 +186,7 @@
     {{- return(
         "nullif(case when suffix(" ~ trimmed ~ ", '.0') then left(" ~ trimmed ~ ", -2) "
         ~ "when contains(" ~ column ~ ", '.') then "
-        ~ regexp_replace_all('trim(' ~ column ~ ')', '\\.0+$', '')
+        ~ regexp_replace_all(trim_spaces(column), '\\.0+$', '')
         ~ " else " ~ trimmed ~ " end, '')"
     ) -}}
 {% endmacro %}

@@ -23,7 +23,7 @@
         with
 
         sample_dates as (
-            select trim(invoice_date) as invoice_date
+            select {{ trim_spaces('invoice_date') }} as invoice_date
             from ({{ read_raw_transaction_lines(source_relation, files, sample_lines=sample_lines) }})
             where line_error is null
         )

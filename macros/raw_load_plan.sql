@@ -371,7 +371,7 @@
         ~ transform_array(
             split_to_array(survey ~ '.header_line', var('raw_csv_delimiter') | string),
             'name',
-            "lower(trim(replace(name, chr(65279), '')))"
+            "lower(" ~ trim_spaces("replace(name, " ~ unicode_character(65279) ~ ", '')") ~ ")"
         )
         ~ " = " ~ array_of(names) ~ ", false)"
     ) -}}

@@ -343,7 +343,7 @@
         select
             source_file,
             header_line,
-            {{ transform_array(raw_csv_fields('header_line'), 'name', "lower(trim(replace(name, chr(65279), '')))") }} as header_names
+            {{ transform_array(raw_csv_fields('header_line'), 'name', "lower(" ~ trim_spaces("replace(name, " ~ unicode_character(65279) ~ ", '')") ~ ")") }} as header_names
         from header_lines
     ),
 

@@ -63,6 +63,42 @@
 {%- endmacro %}
 
 
+{#- trim_spaces(text_expression): the text without the space characters
+    (Unicode category Zs: U+0020, the no-break space U+00A0, U+1680,
+    U+2000 to U+200A, U+202F, U+205F, the ideographic space U+3000) at
+    either end; tabs, line breaks and zero-width characters are kept.
+    DuckDB's trim removes exactly those; Spark's trim only U+0020, so Spark
+    removes the class \p{Zs} with a regular expression. -#}
+{% macro trim_spaces(text_expression) -%}
+    {{ return(adapter.dispatch('trim_spaces', 'customer_segmentation')(text_expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__trim_spaces(text_expression) -%}
+    trim({{ text_expression }})
+{%- endmacro %}
+
+{% macro spark__trim_spaces(text_expression) -%}
+    {{ regexp_replace_all(text_expression, '^\\p{Zs}+|\\p{Zs}+$', '') }}
+{%- endmacro %}
+
+
+{#- unicode_character(code_point): SQL, the text of one character of the
+    Basic Multilingual Plane, by its code point (an integer below 65536:
+    65279 is the byte order mark). DuckDB: chr; Spark: a \u escape in a
+    literal (Spark's chr wraps at 256). -#}
+{% macro unicode_character(code_point) -%}
+    {{ return(adapter.dispatch('unicode_character', 'customer_segmentation')(code_point)) }}
+{%- endmacro %}
+
+{% macro duckdb__unicode_character(code_point) -%}
+    chr({{ code_point | int }})
+{%- endmacro %}
+
+{% macro spark__unicode_character(code_point) -%}
+    '\u{{ '%04X' | format(code_point | int) }}'
+{%- endmacro %}
+
+
 {#- has_prefix(text_expression, prefix_expression): true when the text begins with the prefix. -#}
 {% macro has_prefix(text_expression, prefix_expression) -%}
     {{ return(adapter.dispatch('has_prefix', 'customer_segmentation')(text_expression, prefix_expression)) }}

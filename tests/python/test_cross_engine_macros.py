@@ -282,6 +282,55 @@ CASES = [
         ],
     ),
     Case(
+        "trim_spaces",
+        "trim_spaces",
+        "with inputs as ("
+        + union(
+            [
+                f"{i} as id, {txt(t)} as t"
+                for i, t in enumerate(
+                    [
+                        "  a b  ",
+                        "\u00a0\u3000b\u2007\u202f",  # no-break, ideographic, figure spaces
+                        "\u1680\u2000c\u200a\u205f",
+                        "\td\t",  # tabs are not spaces
+                        "\u200be\ufeff",  # nor are zero-width characters
+                        " \u00a0 ",
+                        None,
+                    ]
+                )
+            ]
+        )
+        + ") select id, {{ trim_spaces('t') }} as r from inputs order by id",
+        expected=[
+            (0, "a b"),
+            (1, "b"),
+            (2, "c"),
+            (3, "\td\t"),
+            (4, "\u200be\ufeff"),
+            (5, ""),
+            (6, None),
+        ],
+    ),
+    Case(
+        "unicode_character",
+        "unicode_character",
+        "with inputs as ("
+        + union(
+            [
+                f"{i} as id, {txt(t)} as t"
+                for i, t in enumerate(["\ufeffInvoiceNo", "\u00ffx", "a\u00a0b"])
+            ]
+        )
+        + ") select id, replace(t, {{ unicode_character(65279) }}, '') as without_bom,"
+        " replace(t, {{ unicode_character(160) }}, ' ') as nbsp_as_space from inputs order by id",
+        expected=[
+            (0, "InvoiceNo", "\ufeffInvoiceNo"),
+            (1, "\u00ffx", "\u00ffx"),
+            (2, "a\u00a0b", "a b"),
+        ],
+    ),
+    Case(
         "has_prefix",
         "has_prefix",
         "with inputs as ("
