@@ -337,11 +337,24 @@
 
 {#- A cut-off .gz file is read up to the cut without an error. The bytes the
     survey read (text plus one or two line-break bytes a line, the last line
-    with or without one) must give the size the gzip trailer records; a file
-    where they do not is decompressed by raw_gzip_problem
-    (python_jobs/raw_files, registered by the dbt-duckdb plugin), which
-    names what is wrong, or finds the file whole (several gzip members). -#}
+    with or without one; plus the 3 bytes of a UTF-8 byte order mark, which
+    both engines' readers leave out of the first line) must give the size
+    the gzip trailer records; a file where they do not is decompressed by
+    raw_gzip_problem (python_jobs/raw_files, registered by the dbt-duckdb
+    plugin), which names what is wrong, or finds the file whole (several
+    gzip members). -#}
 {% macro _stop_on_cut_off_gzip_files(location) %}
+    {%- set sizes = [] -%}
+    {%- for byte_order_mark in [0, 3] -%}
+        {%- for line_breaks in ['coalesce(counts.physical_lines, 0)', '2 * coalesce(counts.physical_lines, 0)'] -%}
+            {%- for unterminated_last_line in [0, 1] -%}
+                {%- do sizes.append(
+                    "(coalesce(counts.line_bytes, 0) + " ~ line_breaks ~ " + "
+                    ~ (byte_order_mark - unterminated_last_line) ~ ") % 4294967296"
+                ) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endfor -%}
     {%- set problems = run_query(
         "with doubtful as ("
         ~ "select files.source_file from (select " ~ explode_array(location) ~ " as source_file) as files "
@@ -349,10 +362,7 @@
         ~ "left join raw_file_counts as counts on files.source_file = counts.source_file "
         ~ "where lower(files.source_file) like '%.gz' and ("
         ~ "attributes.gzip_size is null or attributes.gzip_size not in ("
-        ~ "(coalesce(counts.line_bytes, 0) + coalesce(counts.physical_lines, 0)) % 4294967296, "
-        ~ "(coalesce(counts.line_bytes, 0) + coalesce(counts.physical_lines, 0) - 1) % 4294967296, "
-        ~ "(coalesce(counts.line_bytes, 0) + 2 * coalesce(counts.physical_lines, 0)) % 4294967296, "
-        ~ "(coalesce(counts.line_bytes, 0) + 2 * coalesce(counts.physical_lines, 0) - 1) % 4294967296"
+        ~ sizes | join(", ")
         ~ "))) "
         ~ "select source_file, problem from ("
         ~ "select source_file, " ~ gzip_file_problem('source_file') ~ " as problem from doubtful) "

@@ -33,7 +33,10 @@ they are missing the tests fail in CI (CI set) and skip elsewhere.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import importlib.util
+import io
 import json
 import math
 import os
@@ -99,6 +102,7 @@ def builds(tmp_path_factory):
     _require_spark()
     folder = tmp_path_factory.mktemp("spark_build")
     raw = generate_data(folder, customers=CUSTOMERS, seed=SEED)
+    _write_unicode_spaced_file(raw)
     variables = {
         "raw_transactions": str(raw.resolve() / "*.csv.gz"),
         "segmentation": SEGMENTATION,
@@ -130,6 +134,47 @@ def builds(tmp_path_factory):
         if node["resource_type"] == "test" and node["config"]["enabled"]
     )
     return duck_run, spark_run, SparkWarehouse(warehouse), results
+
+
+# One more file beside the generated ones: a byte order mark before its
+# header, and a line copied from a generated file under a new invoice number,
+# its fields padded with Unicode spaces (no-break, ideographic, figure).
+# DuckDB's trim removes those spaces, Spark's trim only U+0020: the
+# cross-engine trim_spaces makes both stage the same values.
+UNICODE_SPACED_FILE = "unicode-spaces.csv.gz"
+UNICODE_SPACED_INVOICE = "990001"
+#: the copied line's fields as generated, filled by _write_unicode_spaced_file
+UNICODE_SPACED_SOURCE: dict[str, str] = {}
+
+
+def _write_unicode_spaced_file(raw: Path) -> None:
+    """Write UNICODE_SPACED_FILE into ``raw``; keep the copied line's fields
+    in UNICODE_SPACED_SOURCE."""
+    first = sorted(raw.glob("*.csv.gz"))[0]
+    with gzip.open(first, "rt", encoding="utf-8", newline="") as stream:
+        rows = csv.reader(stream)
+        header = next(rows)
+        line = next(row for row in rows if len(row) == len(header) and row[6])
+    fields = dict(zip(header, line, strict=True))
+    fields["InvoiceNo"] = UNICODE_SPACED_INVOICE
+    UNICODE_SPACED_SOURCE.update(fields)
+    padded = {
+        "InvoiceNo": "\u00a0" + fields["InvoiceNo"],
+        "StockCode": fields["StockCode"] + "\u3000",
+        "Description": "\u00a0" + fields["Description"] + "\u00a0 ",
+        "Quantity": "\u2007" + fields["Quantity"],
+        "InvoiceDate": fields["InvoiceDate"] + "\u00a0",
+        "UnitPrice": fields["UnitPrice"] + "\u202f",
+        "CustomerID": "\u3000" + fields["CustomerID"],
+        "Country": fields["Country"] + "\u00a0",
+    }
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerow([padded[name] for name in header])
+    (raw / UNICODE_SPACED_FILE).write_bytes(
+        gzip.compress(("\ufeff" + text.getvalue()).encode("utf-8"))
+    )
 
 
 # the models the Parquet case builds (with their ancestors and tests)
@@ -274,6 +319,32 @@ def test_the_same_line_accounting(builds):
     # DuckDB read most files natively, Spark line by line
     readers = "select distinct read_by from base_online_retail__lines_parsed"
     assert spark.query(readers) == [("line_exact_reader",)]
+
+
+def test_unicode_spaces_and_a_byte_order_mark_are_read_alike(builds):
+    """The file of UNICODE_SPACED_FILE: its header is recognized under the
+    byte order mark and its one line is staged with every field trimmed, on
+    both engines (the verdicts above compare every line; this checks the
+    values themselves)."""
+    duck_run, _, spark, _ = builds
+    line = (
+        "select source_file, reject_reason, invoice_no, stock_code, description,"
+        " quantity, customer_id, country, invoiced_at"
+        " from base_online_retail__lines_parsed"
+        f" where source_file like '%{UNICODE_SPACED_FILE}'"
+    )
+    on_duckdb = duck_run.query(line)
+    assert len(on_duckdb) == 1
+    _, reason, invoice, stock_code, description, _, customer, country, at = on_duckdb[0]
+    assert reason is None
+    assert invoice == UNICODE_SPACED_INVOICE
+    assert at is not None
+    source = UNICODE_SPACED_SOURCE
+    assert stock_code == source["StockCode"].strip()
+    assert description == source["Description"].strip()
+    assert country == source["Country"].strip()
+    assert customer == source["CustomerID"].strip().removesuffix(".0")
+    assert spark.query(line) == on_duckdb
 
 
 def _assert_rows_close(left: list[tuple], right: list[tuple]) -> None:
