@@ -78,8 +78,8 @@ def file_facts(path: str, encoding: str) -> dict | None:
 
     Few system calls on purpose: each gives up the interpreter lock, and
     in a build dbt's other thread takes it meanwhile (see
-    :func:`files_facts`). A ``.gz`` file is opened once and read with two
-    positioned reads, its first line decompressed in memory.
+    :func:`files_facts`). A ``.gz`` file is opened once, unbuffered: its
+    first block is read and decompressed in memory, then its last 8 bytes.
     """
     if path.lower().endswith(".parquet"):
         return {"header_line": None, "gzip_crc32": None, "gzip_size": None}
@@ -87,13 +87,13 @@ def file_facts(path: str, encoding: str) -> dict | None:
     crc32 = size = None
     try:
         if gz:
-            descriptor = os.open(path, os.O_RDONLY)
-            try:
-                length = os.fstat(descriptor).st_size
-                head = _gzip_first_line(descriptor, length)
-                tail = os.pread(descriptor, 8, length - 8) if length >= 8 else b""
-            finally:
-                os.close(descriptor)
+            with open(path, "rb", buffering=0) as stream:
+                head = _gzip_first_line(stream)
+                length = stream.seek(0, os.SEEK_END)
+                tail = b""
+                if length >= 8:
+                    stream.seek(length - 8)
+                    tail = stream.read(8)
             if len(tail) == 8:
                 crc32, size = struct.unpack("<II", tail)
         else:
@@ -114,24 +114,21 @@ def file_facts(path: str, encoding: str) -> dict | None:
 HEAD_STEP_BYTES = 1 << 13
 
 
-def _gzip_first_line(descriptor: int, length: int) -> bytes:
-    """The first line of the open gzip file, with its line break, at most
-    ``HEADER_BYTES`` bytes: compressed blocks are read from the start and
-    decompressed (member after member) a step at a time until a line
-    break, the limit or the end; empty when the data is not gzip."""
+def _gzip_first_line(stream) -> bytes:
+    """The first line of the gzip file open (unbuffered) in ``stream``, with
+    its line break, at most ``HEADER_BYTES`` bytes: compressed blocks are
+    read from the start and decompressed (member after member) a step at a
+    time until a line break, the limit or the end; empty when the data is
+    not gzip."""
     decompressor = zlib.decompressobj(GZIP_WBITS)
     text = b""
-    offset = 0
     pending = b""
     try:
         while len(text) <= HEADER_BYTES and b"\n" not in text:
             if not pending:
-                if offset >= length:
-                    break
-                pending = os.pread(descriptor, 2 * HEAD_STEP_BYTES, offset)
+                pending = stream.read(2 * HEAD_STEP_BYTES)
                 if not pending:
                     break
-                offset += len(pending)
             text += decompressor.decompress(pending, HEAD_STEP_BYTES)
             if decompressor.eof:  # a member ended: the next one follows
                 pending = decompressor.unused_data
