@@ -29,6 +29,36 @@ CHUNK_BYTES = 1 << 20
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 
+def _gzip_text(stream, read_bytes: int, piece_bytes: int = 0):
+    """Yield the text of the gzip data read from ``stream`` (``read_bytes``
+    at a time), member after member (``cat a.gz b.gz``), in pieces of at
+    most ``piece_bytes`` (0: as zlib gives them).
+
+    Raises ``zlib.error`` for data that is not gzip and ``EOFError`` when
+    the data ends inside a member (the file is cut off); a caller that stops
+    early reads no further.
+    """
+    decompressor = zlib.decompressobj(GZIP_WBITS)
+    member_open = False  # the current member has started and not ended
+    pending = b""
+    while True:
+        if not pending:
+            pending = stream.read(read_bytes)
+            if not pending:
+                break
+        piece = decompressor.decompress(pending, piece_bytes)
+        member_open = True
+        yield piece
+        if decompressor.eof:  # a member ended: whatever follows starts the next one
+            pending = decompressor.unused_data
+            decompressor = zlib.decompressobj(GZIP_WBITS)
+            member_open = False
+        else:
+            pending = decompressor.unconsumed_tail
+    if member_open:
+        raise EOFError("the data ends inside a gzip member")
+
+
 def gzip_problem(path: str) -> str | None:
     """What is wrong with the gzip file at ``path``, or None when it is whole.
 
@@ -37,26 +67,16 @@ def gzip_problem(path: str) -> str | None:
     """
     if not path.lower().endswith(".gz"):
         return None
-    decompressor = zlib.decompressobj(GZIP_WBITS)
-    member_open = False  # the current member has started and not ended
     try:
         with open(path, "rb") as stream:
-            while chunk := stream.read(CHUNK_BYTES):
-                while chunk:
-                    decompressor.decompress(chunk)
-                    member_open = True
-                    if not decompressor.eof:
-                        break
-                    # a member ended: whatever follows starts the next one
-                    chunk = decompressor.unused_data
-                    decompressor = zlib.decompressobj(GZIP_WBITS)
-                    member_open = False
+            for _ in _gzip_text(stream, CHUNK_BYTES):
+                pass
+    except EOFError:
+        return "it ends before the end of its compressed data (the file is cut off)"
     except OSError as exc:
         return f"it cannot be read ({exc.strerror or exc})"
     except zlib.error as exc:
         return f"it is not valid gzip data ({exc})"
-    if member_open:
-        return "it ends before the end of its compressed data (the file is cut off)"
     return None
 
 
@@ -116,26 +136,17 @@ HEAD_STEP_BYTES = 1 << 13
 
 def _gzip_first_line(stream) -> bytes:
     """The first line of the gzip file open (unbuffered) in ``stream``, with
-    its line break, at most ``HEADER_BYTES`` bytes: compressed blocks are
-    read from the start and decompressed (member after member) a step at a
-    time until a line break, the limit or the end; empty when the data is
-    not gzip."""
-    decompressor = zlib.decompressobj(GZIP_WBITS)
+    its line break, at most ``HEADER_BYTES`` bytes, as ``readline`` on
+    ``gzip.open`` gives it: the text is decompressed a step at a time until
+    a line break or the limit; empty when the data is not gzip, or is cut
+    off before either."""
     text = b""
-    pending = b""
     try:
-        while len(text) <= HEADER_BYTES and b"\n" not in text:
-            if not pending:
-                pending = stream.read(2 * HEAD_STEP_BYTES)
-                if not pending:
-                    break
-            text += decompressor.decompress(pending, HEAD_STEP_BYTES)
-            if decompressor.eof:  # a member ended: the next one follows
-                pending = decompressor.unused_data
-                decompressor = zlib.decompressobj(GZIP_WBITS)
-            else:
-                pending = decompressor.unconsumed_tail
-    except zlib.error:
+        for piece in _gzip_text(stream, 2 * HEAD_STEP_BYTES, HEAD_STEP_BYTES):
+            text += piece
+            if len(text) > HEADER_BYTES or b"\n" in text:
+                break
+    except (EOFError, zlib.error):
         return b""
     end = text.find(b"\n")
     return text[: end + 1] if 0 <= end < HEADER_BYTES else text[:HEADER_BYTES]

@@ -117,6 +117,11 @@ def test_file_facts_header_across_steps_members_and_bad_data(tmp_path):
     # a .gz name on text, or a file cut inside its gzip header: no line
     assert header("text.csv.gz", b"InvoiceNo,StockCode\n") is None
     assert header("cut.csv.gz", gzip.compress(b"a,b\n1,2\n")[:5]) is None
+    # cut off inside its first line, as readline on gzip.open: no line
+    assert header("cut_line.csv.gz", gzip.compress(b"InvoiceNo,StockCode")[:-4]) is None
+    # cut off after its first line: the line
+    cut_later = gzip.compress(b"InvoiceNo\n" + os.urandom(50_000).hex().encode())[:-100]
+    assert header("cut_later.csv.gz", cut_later) == "InvoiceNo"
 
 
 def test_files_facts_one_call_restores_the_switch_interval(tmp_path):
