@@ -44,7 +44,10 @@ LAYERS = (
     ("marts: other", "models/marts/"),
 )
 #: The layers the issue's "staging and feature layers" target sums: every
-#: line-level model up to the customer feature matrix.
+#: node of models/staging, models/intermediate and customer_features. The
+#: intermediate layer also holds models built after the clustering
+#: (int_customers_scored, the int_segmentation_model_* tables): they are
+#: counted too, which makes the ratio larger, not smaller.
 FEATURE_LAYERS = ("staging", "intermediate", "customer_features")
 
 
