@@ -371,7 +371,7 @@
         ~ transform_array(
             split_to_array(survey ~ '.header_line', var('raw_csv_delimiter') | string),
             'name',
-            "lower(" ~ trim_spaces("replace(name, " ~ unicode_character(65279) ~ ", '')") ~ ")"
+            raw_header_name('name')
         )
         ~ " = " ~ array_of(names) ~ ", false)"
     ) -}}

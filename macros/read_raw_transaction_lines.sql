@@ -273,6 +273,16 @@
 {% endmacro %}
 
 
+{#- raw_header_name(name): SQL, a field of a CSV header line as the readers
+    compare it with the Online Retail column names: a byte order mark
+    removed, spaces trimmed (trim_spaces), lower case. One rule for the
+    line-exact reader's header check and the survey's choice of the native
+    reader (raw_file_reads_natively). -#}
+{% macro raw_header_name(name) -%}
+    {{- return("lower(" ~ trim_spaces("replace(" ~ name ~ ", " ~ unicode_character(65279) ~ ", '')") ~ ")") -}}
+{%- endmacro %}
+
+
 {#- raw_csv_header_lines(): the CTE header_lines (source_file,
     header_line) taken from numbered_lines: line 1 of each file. For an
     engine whose numbered_lines may be read twice (Spark, DuckDB's per-file
@@ -343,7 +353,7 @@
         select
             source_file,
             header_line,
-            {{ transform_array(raw_csv_fields('header_line'), 'name', "lower(" ~ trim_spaces("replace(name, " ~ unicode_character(65279) ~ ", '')") ~ ")") }} as header_names
+            {{ transform_array(raw_csv_fields('header_line'), 'name', raw_header_name('name')) }} as header_names
         from header_lines
     ),
 
