@@ -8,7 +8,8 @@ the generator's dirty files.) No
 quarantine, no line accounting, no other feature: it is a floor, not a
 competitor. The result is materialized in an in-memory table (so nothing is
 optimized away) and the time is the query's alone, without the Python or
-DuckDB start-up.
+DuckDB start-up. Every connection keeps freed memory blocks for reuse as
+the warehouse does (``block_allocator_memory`` from profiles.yml).
 
 Also timed: the **write floor**, the least a pipeline that keeps every line
 pays for it (issue 13: "write each line once"): one `CREATE TABLE AS SELECT`
@@ -185,12 +186,22 @@ def warehouse_config_options() -> dict:
     return dict(outputs["duckdb"].get("config_options") or {})
 
 
+def warehouse_block_allocator_memory() -> str:
+    """The DuckDB target's ``block_allocator_memory`` setting in the
+    project's profiles.yml, which the floors use as the build does."""
+    import yaml
+
+    outputs = yaml.safe_load(PROFILES.read_text())["customer_segmentation"]["outputs"]
+    return str(outputs["duckdb"]["settings"]["block_allocator_memory"])
+
+
 def _connect(path: str, threads: int, memory_limit: str, config: dict | None = None):
     import duckdb
 
     con = duckdb.connect(path, config=config or {})
     con.execute(f"set threads = {int(threads)}")
     con.execute(f"set memory_limit = '{memory_limit}'")
+    con.execute(f"set block_allocator_memory = '{warehouse_block_allocator_memory()}'")
     con.execute("set enable_progress_bar = false")
     return con
 
