@@ -178,21 +178,23 @@ def count_sql(pattern: str) -> str:
 PROFILES = Path(__file__).resolve().parents[2] / "profiles.yml"
 
 
-def warehouse_config_options() -> dict:
-    """The DuckDB target's ``config_options`` in the project's profiles.yml."""
+def _warehouse_target() -> dict:
+    """The DuckDB target of the project's profiles.yml."""
     import yaml
 
-    outputs = yaml.safe_load(PROFILES.read_text())["customer_segmentation"]["outputs"]
-    return dict(outputs["duckdb"].get("config_options") or {})
+    profiles = yaml.safe_load(PROFILES.read_text())
+    return profiles["customer_segmentation"]["outputs"]["duckdb"]
+
+
+def warehouse_config_options() -> dict:
+    """The DuckDB target's ``config_options`` in the project's profiles.yml."""
+    return dict(_warehouse_target().get("config_options") or {})
 
 
 def warehouse_block_allocator_memory() -> str:
     """The DuckDB target's ``block_allocator_memory`` setting in the
     project's profiles.yml, which the floors use as the build does."""
-    import yaml
-
-    outputs = yaml.safe_load(PROFILES.read_text())["customer_segmentation"]["outputs"]
-    return str(outputs["duckdb"]["settings"]["block_allocator_memory"])
+    return str(_warehouse_target()["settings"]["block_allocator_memory"])
 
 
 def _connect(path: str, threads: int, memory_limit: str, config: dict | None = None):
