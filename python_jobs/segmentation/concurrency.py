@@ -8,7 +8,9 @@ Threads, not processes: the fit runs inside a dbt build, whose process
 holds DuckDB's threads and must not be forked, and a fresh process would
 import scikit-learn again. Each task is seeded on its own and its result is
 taken in the order of the tasks, so the result does not depend on the
-number of workers or on which thread finishes first.
+number of workers or on which thread finishes first. A fit may also run
+in a second process (:mod:`~segmentation.fit_process`), when the caller
+started one.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
+from . import fit_process
 from .algorithms import GMM_REG_COVAR, CandidateSpec
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "FitData",
     "cut_ward_tree",
     "fit_clusters",
+    "fit_clusters_here",
     "kth_neighbor_eps",
 ]
 
@@ -68,9 +70,9 @@ class FitData:
     candidates are fitted in several threads (:mod:`~segmentation.concurrency`).
     """
 
-    def __init__(self, Z: np.ndarray) -> None:
+    def __init__(self, Z: np.ndarray, ward_children: np.ndarray | None = None) -> None:
         self.Z = Z
-        self._ward_children: np.ndarray | None = None
+        self._ward_children = ward_children
         self._ward_lock = threading.Lock()
 
     def ward_children(self) -> np.ndarray:
@@ -80,6 +82,17 @@ class FitData:
                 children, _, _, _ = ward_tree(self.Z)
                 self._ward_children = np.asarray(children)
         return self._ward_children
+
+    def known_ward_children(self) -> np.ndarray | None:
+        """The merge tree if it has been computed, else None."""
+        return self._ward_children
+
+    def keep_ward_children(self, children: np.ndarray) -> None:
+        """Keep a merge tree of ``Z`` computed elsewhere (the fitting
+        process), unless one is kept already."""
+        with self._ward_lock:
+            if self._ward_children is None:
+                self._ward_children = children
 
 
 @dataclass
@@ -100,12 +113,15 @@ class ClusterFit:
     problem : str or None
         Why the fit is not usable as a segmentation (for example a
         Gaussian mixture that did not converge).
+    error : str or None
+        The error the estimator raised, when the fit failed.
     """
 
     centroids: np.ndarray
     member_labels: np.ndarray | None
     resolved_params: dict[str, Any]
     problem: str | None = None
+    error: str | None = None
 
 
 def kth_neighbor_eps(Z: np.ndarray, min_samples: int, quantile: float) -> float:
@@ -366,16 +382,37 @@ def fit_clusters(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
         Centroids and diagnostics. Failures that are a property of the
         candidate (no convergence, a single cluster, a numerical error) are
         reported in ``problem`` instead of raised.
+
+    Notes
+    -----
+    Inside :func:`~segmentation.fit_process.fits_in`, the fit is made by the
+    fitting process when it is free, with the same result (an agglomerative
+    fit's merge tree comes back and is kept in ``data`` for the other ``k``).
     """
+    process = fit_process.active()
+    fit = None
+    if process is not None:
+        fit = process.try_fit(spec, data, seed)
+    if fit is None:
+        fit = fit_clusters_here(spec, data, seed)
+    if fit.error is not None:
+        logger.warning(
+            "%s %s failed: %s", spec.algorithm, spec.parameters_json(), fit.error
+        )
+    return fit
+
+
+def fit_clusters_here(spec: CandidateSpec, data: FitData, seed: int) -> ClusterFit:
+    """:func:`fit_clusters` in this thread (also the fitting process's fit)."""
     try:
         fit = _FITTERS[spec.algorithm](spec, data, seed)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-        logger.warning("%s %s failed: %s", spec.algorithm, spec.parameters_json(), exc)
         return ClusterFit(
             np.empty((0, data.Z.shape[1])),
             None,
             dict(spec.params),
             f"fit failed: {exc}",
+            error=str(exc),
         )
     fit.resolved_params["fit_rows"] = int(data.Z.shape[0])
     return fit

@@ -68,6 +68,7 @@ from .evaluation import (
     attach_feature_checks,
     top_value_shares,
 )
+from .fit_process import FitProcess, fits_in
 from .preprocessing import FeatureTransformer
 from .registry import REGISTRY_SCHEMA
 from .registry_row import Deployment, artifact_rows
@@ -156,6 +157,7 @@ def fit_segmentation(
     config: SegmentationConfig | Mapping[str, Any] | None = None,
     training_cutoff_date: dt.date | str | None = None,
     previous_model: Mapping[str, Any] | None = None,
+    process: FitProcess | None = None,
 ) -> SegmentationResult:
     """Fit the customer segmentation and build its registry row.
 
@@ -175,6 +177,11 @@ def fit_segmentation(
         The previous registry row (``to_arrow().to_pylist()[0]`` or the
         same read back from the warehouse). When given, segments are matched
         to its centroids and keep their ids.
+    process : FitProcess or None
+        A second process to fit candidates in beside this one's threads
+        (:meth:`FitProcess.start <segmentation.fit_process.FitProcess.start>`,
+        started before scikit-learn is imported here); the result is the
+        same with it or without. The caller closes it.
 
     Returns
     -------
@@ -198,7 +205,7 @@ def fit_segmentation(
     elif isinstance(training_cutoff_date, str):
         training_cutoff_date = dt.date.fromisoformat(training_cutoff_date)
     trained_at = dt.datetime.now(dt.UTC)
-    with threadpool_limits(limits=MAX_THREADS), fit_threads():
+    with threadpool_limits(limits=MAX_THREADS), fit_threads(), fits_in(process):
         return _fit(table, config, training_cutoff_date, previous_model, trained_at)
 
 

@@ -17,6 +17,7 @@ import pytest
 import segmentation.candidates as candidates_module
 import segmentation.concurrency as concurrency_module
 import segmentation.evaluation as evaluation_module
+import segmentation.fit_process as fit_process_module
 import segmentation.fitting as fitting_module
 import threadpoolctl
 from segmentation import (
@@ -27,6 +28,7 @@ from segmentation import (
     fit_segmentation,
     score,
 )
+from segmentation.fit_process import FitProcess
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
@@ -310,6 +312,84 @@ def test_fit_does_not_depend_on_the_fitting_threads(
     assert FAST["bootstrap_samples"] in resamples
     # some candidate was stopped at the floor before its last resample
     assert any(0 < r < FAST["bootstrap_samples"] for r in resamples if r is not None)
+
+
+def _same_model(result: SegmentationResult, expected: SegmentationResult) -> None:
+    assert result.model_version == expected.model_version
+    assert result.labels == expected.labels
+    for key in ("centroids", "segments", "transform", "reference_distributions"):
+        assert result.registry_row[key] == expected.registry_row[key], key
+    fields = ("silhouette", "stability_ari", "stability_resamples", "k", "parameters")
+    assert [[getattr(c, f) for f in fields] for c in result.candidates] == [
+        [getattr(c, f) for f in fields] for c in expected.candidates
+    ]
+
+
+def test_fit_does_not_depend_on_the_fitting_process(
+    segmentation_customers: pa.Table,
+    customer_result: SegmentationResult,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Fits made in a second process (segmentation.fit_process) give the
+    model made without one (customer_result), candidate for candidate; the
+    process made some of the fits, agglomerative ones included, and exits
+    when closed."""
+    process = FitProcess.start()
+    assert process is not None
+    made: list[str] = []
+    try_fit = process.try_fit
+
+    def recording(spec, data, seed):  # noqa: ANN001, ANN202 - FitProcess.try_fit
+        fit = try_fit(spec, data, seed)
+        if fit is not None:
+            made.append(spec.algorithm)
+        return fit
+
+    process.try_fit = recording  # type: ignore[method-assign]
+    assert process._ready.wait(timeout=60), "the fitting process did not start"
+    with caplog.at_level("INFO", logger="segmentation.fit_process"):
+        try:
+            result = fit_segmentation(
+                segmentation_customers,
+                SegmentationConfig.from_dict(FAST),
+                process=process,
+            )
+        finally:
+            process.close()
+    _same_model(result, customer_result)
+    assert {"kmeans", "gaussian_mixture", "agglomerative"} <= set(made)
+    assert process.fits == len(made)
+    assert process._popen.returncode == 0
+    assert f"the fitting process made {len(made)} fits" in caplog.text
+    assert fit_process_module.active() is None
+
+
+def test_a_failed_fitting_process_leaves_the_fits_here(
+    segmentation_customers: pa.Table,
+    customer_result: SegmentationResult,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A process that dies before or during the fit: a warning, every fit
+    made here, the same model."""
+    process = FitProcess.start()
+    assert process is not None
+    assert process._ready.wait(timeout=60), "the fitting process did not start"
+    process._popen.kill()
+    process._popen.wait()
+    try:
+        with caplog.at_level("WARNING", logger="segmentation.fit_process"):
+            result = fit_segmentation(
+                segmentation_customers,
+                SegmentationConfig.from_dict(FAST),
+                process=process,
+            )
+    finally:
+        process.close()
+    _same_model(result, customer_result)
+    assert process.fits == 0
+    assert (
+        caplog.text.count("the fitting process is not used: it stopped answering") == 1
+    )
 
 
 def test_map_in_threads_keeps_order_errors_warnings_and_one_openmp_thread() -> None:
@@ -719,3 +799,19 @@ def test_bad_input_tables(segmentation_customers: pa.Table) -> None:
         fit_segmentation(text, SegmentationConfig())
     with pytest.raises(SegmentationError, match="no 'customer_id' column"):
         fit_segmentation(segmentation_customers.drop_columns(["customer_id"]), None)
+
+
+def test_a_fitting_process_closed_while_starting_is_stopped_at_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fit that ends before the process is ready (a small data set) does
+    not wait for its import: the process is killed, and no warning."""
+    process = FitProcess.start()
+    assert process is not None
+    started = time.perf_counter()
+    with caplog.at_level("WARNING", logger="segmentation.fit_process"):
+        process.close()
+    assert time.perf_counter() - started < 5
+    assert process._popen.returncode is not None
+    assert not process.usable
+    assert "not used" not in caplog.text

@@ -20,13 +20,16 @@ def model(dbt, session):
     # full_refresh=False: `dbt build --full-refresh` keeps the model history
     dbt.config(materialized="incremental", full_refresh=False)
 
-    from segmentation import SegmentationConfig, fit_segmentation
+    # these modules do not import scikit-learn: a run that fits starts the
+    # fitting process (segmentation/fit_process.py) before this one does
     from segmentation.artifacts import (
         artifact_table,
         registry_row_from_artifacts,
         use_table,
     )
+    from segmentation.config import SegmentationConfig
     from segmentation.data import model_version_for
+    from segmentation.fit_process import FitProcess
     from segmentation.warehouse import (
         empty_registry_table,
         read_artifacts,
@@ -59,15 +62,28 @@ def model(dbt, session):
         return to_model_output(
             use_table(version, dt.datetime.now(dt.UTC), reason), session
         )
-    # the model in use, to keep its segment ids where the segments match
-    previous = (
-        registry_row_from_artifacts(registry, in_use)
-        if registry is not None and in_use is not None
-        else None
-    )
-    result = fit_segmentation(
-        table, config, training_cutoff_date=as_of_date, previous_model=previous
-    )
+    # a second process fits candidates beside this one; it imports
+    # scikit-learn while this one does (the next import)
+    process = FitProcess.start()
+    try:
+        from segmentation import fit_segmentation
+
+        # the model in use, to keep its segment ids where the segments match
+        previous = (
+            registry_row_from_artifacts(registry, in_use)
+            if registry is not None and in_use is not None
+            else None
+        )
+        result = fit_segmentation(
+            table,
+            config,
+            training_cutoff_date=as_of_date,
+            previous_model=previous,
+            process=process,
+        )
+    finally:
+        if process is not None:
+            process.close()
     return to_model_output(
         artifact_table(result.artifact_rows, decision.reason), session
     )
