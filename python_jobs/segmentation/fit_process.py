@@ -130,6 +130,8 @@ class FitProcess:
             pickle.dump(request, self._popen.stdin, pickle.HIGHEST_PROTOCOL)
             self._popen.stdin.flush()
             status, value = pickle.load(self._popen.stdout)
+            if status == "ok":
+                self.fits += 1
         except Exception as exc:  # noqa: BLE001 - the process died: fit here
             self._fail(f"it stopped answering ({exc!r})")
             return None
@@ -142,7 +144,6 @@ class FitProcess:
         fit, children = value
         if children is not None:
             data.keep_ward_children(children)
-        self.fits += 1
         return fit
 
     def close(self) -> None:
