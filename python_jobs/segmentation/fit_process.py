@@ -187,8 +187,8 @@ def fits_in(process: FitProcess | None) -> Iterator[None]:
 
 def _serve(requests: Any, replies: Any) -> None:
     """The process's loop: read (spec, Z, merge tree or None, seed), write
-    ("ok", (ClusterFit, merge tree or None)) or ("error", text), until the
-    parent closes its end."""
+    ("ok", (ClusterFit, the merge tree computed here or None)) or
+    ("error", text), until the parent closes its end."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -209,7 +209,9 @@ def _serve(requests: Any, replies: Any) -> None:
         data = FitData(Z, children)
         try:
             fit = fit_clusters_here(spec, data, seed)
-            reply = ("ok", (fit, data.known_ward_children()))
+            # the merge tree goes back only if it was computed here
+            computed = data.known_ward_children() if children is None else None
+            reply = ("ok", (fit, computed))
         except Exception as exc:  # noqa: BLE001 - reported, refitted there
             reply = ("error", repr(exc))
         pickle.dump(reply, replies, pickle.HIGHEST_PROTOCOL)
