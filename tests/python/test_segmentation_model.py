@@ -289,31 +289,6 @@ def test_fit_is_deterministic_and_order_independent(
     assert without_time(second) == without_time(first)
 
 
-def test_fit_does_not_depend_on_the_fitting_threads(
-    segmentation_customers: pa.Table,
-    customer_result: SegmentationResult,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Candidates and bootstrap refits one at a time give the model that
-    several threads gave (customer_result), candidate for candidate; and a
-    bootstrap stopped early at the floor counts the same resamples."""
-    assert concurrency_module.FIT_WORKERS >= 2  # customer_result used threads
-    monkeypatch.setattr(concurrency_module, "FIT_WORKERS", 1)
-    alone = fit_segmentation(segmentation_customers, SegmentationConfig.from_dict(FAST))
-    assert alone.model_version == customer_result.model_version
-    assert alone.labels == customer_result.labels
-    for key in ("centroids", "segments", "transform", "reference_distributions"):
-        assert alone.registry_row[key] == customer_result.registry_row[key], key
-    fields = ("silhouette", "stability_ari", "stability_resamples", "k", "parameters")
-    assert [[getattr(c, f) for f in fields] for c in alone.candidates] == [
-        [getattr(c, f) for f in fields] for c in customer_result.candidates
-    ]
-    resamples = [c.stability_resamples for c in alone.candidates]
-    assert FAST["bootstrap_samples"] in resamples
-    # some candidate was stopped at the floor before its last resample
-    assert any(0 < r < FAST["bootstrap_samples"] for r in resamples if r is not None)
-
-
 def _same_model(result: SegmentationResult, expected: SegmentationResult) -> None:
     assert result.model_version == expected.model_version
     assert result.labels == expected.labels
@@ -325,6 +300,48 @@ def _same_model(result: SegmentationResult, expected: SegmentationResult) -> Non
     ]
 
 
+def _ready_process() -> FitProcess:
+    process = FitProcess.start()
+    assert process is not None
+    assert process._ready.wait(timeout=60), "the fitting process did not start"
+    return process
+
+
+def _fit_with(
+    process: FitProcess,
+    table: pa.Table,
+    caplog: pytest.LogCaptureFixture,
+    level: str,
+) -> SegmentationResult:
+    """The FAST fit with ``process``, closed after it; the fitting process's
+    log from ``level`` up is in ``caplog``."""
+    with caplog.at_level(level, logger="segmentation.fit_process"):
+        try:
+            return fit_segmentation(
+                table, SegmentationConfig.from_dict(FAST), process=process
+            )
+        finally:
+            process.close()
+
+
+def test_fit_does_not_depend_on_the_fitting_threads(
+    segmentation_customers: pa.Table,
+    customer_result: SegmentationResult,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Candidates and bootstrap refits one at a time give the model that
+    several threads gave (customer_result), candidate for candidate; and a
+    bootstrap stopped early at the floor counts the same resamples."""
+    assert concurrency_module.FIT_WORKERS >= 2  # customer_result used threads
+    monkeypatch.setattr(concurrency_module, "FIT_WORKERS", 1)
+    alone = fit_segmentation(segmentation_customers, SegmentationConfig.from_dict(FAST))
+    _same_model(alone, customer_result)
+    resamples = [c.stability_resamples for c in alone.candidates]
+    assert FAST["bootstrap_samples"] in resamples
+    # some candidate was stopped at the floor before its last resample
+    assert any(0 < r < FAST["bootstrap_samples"] for r in resamples if r is not None)
+
+
 def test_fit_does_not_depend_on_the_fitting_process(
     segmentation_customers: pa.Table,
     customer_result: SegmentationResult,
@@ -334,8 +351,7 @@ def test_fit_does_not_depend_on_the_fitting_process(
     model made without one (customer_result), candidate for candidate; the
     process made some of the fits, agglomerative ones included, and exits
     when closed."""
-    process = FitProcess.start()
-    assert process is not None
+    process = _ready_process()
     made: list[str] = []
     try_fit = process.try_fit
 
@@ -346,16 +362,7 @@ def test_fit_does_not_depend_on_the_fitting_process(
         return fit
 
     process.try_fit = recording  # type: ignore[method-assign]
-    assert process._ready.wait(timeout=60), "the fitting process did not start"
-    with caplog.at_level("INFO", logger="segmentation.fit_process"):
-        try:
-            result = fit_segmentation(
-                segmentation_customers,
-                SegmentationConfig.from_dict(FAST),
-                process=process,
-            )
-        finally:
-            process.close()
+    result = _fit_with(process, segmentation_customers, caplog, "INFO")
     _same_model(result, customer_result)
     assert {"kmeans", "gaussian_mixture", "agglomerative"} <= set(made)
     assert process.fits == len(made)
@@ -371,20 +378,10 @@ def test_a_failed_fitting_process_leaves_the_fits_here(
 ) -> None:
     """A process that dies before or during the fit: a warning, every fit
     made here, the same model."""
-    process = FitProcess.start()
-    assert process is not None
-    assert process._ready.wait(timeout=60), "the fitting process did not start"
+    process = _ready_process()
     process._popen.kill()
     process._popen.wait()
-    try:
-        with caplog.at_level("WARNING", logger="segmentation.fit_process"):
-            result = fit_segmentation(
-                segmentation_customers,
-                SegmentationConfig.from_dict(FAST),
-                process=process,
-            )
-    finally:
-        process.close()
+    result = _fit_with(process, segmentation_customers, caplog, "WARNING")
     _same_model(result, customer_result)
     assert process.fits == 0
     assert (
