@@ -3,7 +3,16 @@
 #   make test  - install, then every test (lint, pytest, dbt build on test data,
 #                and the DuckDB-vs-Spark build: installs requirements-spark.txt
 #                and Java 17 when missing)
-PYTHON ?= python3.11
+# The interpreter of .venv: Python 3.11, the Linux distribution's
+# (/usr/bin/python3.11) when it can make a venv, else the first python3.11 on
+# the PATH. Debian's and Ubuntu's are built with profile-guided optimization
+# and LTO; pyenv's default build is not, and most of a dbt build's Python
+# work is dbt's own: real-data builds took 17.7 to 19.7 s on Debian's 3.11.2
+# against 22.1 to 24.4 s on pyenv's 3.11.7, same machine and packages
+# (BENCHMARKS.md). `make PYTHON=/path/to/python3.11` picks another; an
+# existing .venv keeps its interpreter (delete it to change).
+DISTRIBUTION_PYTHON := $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1 && echo /usr/bin/python3.11)
+PYTHON ?= $(or $(DISTRIBUTION_PYTHON),python3.11)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
