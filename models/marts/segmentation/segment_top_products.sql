@@ -42,16 +42,11 @@ customer_features as (
 ),
 
 customer_segments as (
-    {#- the customers of customer_segments: those both featurized and scored.
-        customer_key numbers them so that a product's customers are counted
-        as integers, not as text ids: at 10.8M lines the count took this
-        model's query from 2.5 to 1.95 s standalone (BENCHMARKS.md); which
-        customer gets which number does not change a count -#}
+    {#- the customers of customer_segments: those both featurized and scored -#}
     select
         customer_scores.customer_id,
         customer_scores.segment_id,
-        customer_features.as_of_date,
-        row_number() over () as customer_key
+        customer_features.as_of_date
     from customer_scores
     inner join customer_features
         on customer_scores.customer_id = customer_features.customer_id
@@ -63,7 +58,7 @@ segment_product_sales as (
         transaction_lines.stock_code,
         sum(transaction_lines.line_amount) as revenue,
         sum(transaction_lines.quantity) as units,
-        count(distinct customer_segments.customer_key) as customer_count
+        count(distinct transaction_lines.customer_id) as customer_count
     from transaction_lines
     inner join customer_segments
         on transaction_lines.customer_id = customer_segments.customer_id
