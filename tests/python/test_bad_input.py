@@ -607,7 +607,9 @@ def test_bad_input_stops_with_a_clear_message_and_keeps_the_publication(
 
 def test_parquet_with_other_column_types_is_read(project, quarantine_build, tmp_path):
     """Quantity and UnitPrice as numbers, CustomerID as a float with NaN,
-    InvoiceDate as a timestamp, a timestamp with time zone or text."""
+    InvoiceDate as a timestamp, a timestamp with time zone or text. A load
+    of typed files alone is read with its types and takes no sample of
+    the date formats."""
     rows = sale_rows(12, seed=5)
     source = tmp_path / "rows.csv"
     source.write_text(csv_text(rows))
@@ -637,10 +639,39 @@ def test_parquet_with_other_column_types_is_read(project, quarantine_build, tmp_
         name: (tmp_path / name).read_bytes()
         for name in ["typed.parquet", "zoned.parquet", "text.parquet"]
     }
-    run = project.build(
-        files, {"raw_transactions": f"{project.raw}/*.parquet"}, args=FEATURES
-    )
+    parquet_glob = {"raw_transactions": f"{project.raw}/*.parquet"}
+    log = project.root / "work" / "logs" / "dbt.log"
+
+    def build_logging(build_files: dict) -> tuple[DbtRun, str]:
+        start = log.stat().st_size if log.exists() else 0
+        build = project.build(build_files, parquet_glob, args=FEATURES)
+        with log.open("rb") as handle:
+            handle.seek(start)
+            return build, handle.read().decode("utf-8", "replace")
+
+    # only typed files: read with their types, and the date formats' sample
+    # over the lines as text (the sample_dates query) is not taken
+    typed_only = {name: files[name] for name in ["typed.parquet", "zoned.parquet"]}
+    run, logged = build_logging(typed_only)
     assert run.returncode == 0, run.output[-5000:]
+    typed_rows = [row for row in rows if row[6] < "12010"]
+    staged, rejected = run.query(
+        "select count(*), (select count(*) from transaction_rejects) "
+        "from stg_online_retail__transaction_lines"
+    )[0]
+    assert (staged, rejected) == (len(typed_rows), 0)
+    assert {
+        str(value)
+        for (value,) in run.query(
+            "select invoiced_at from stg_online_retail__transaction_lines"
+        )
+    } == {row[4] for row in typed_rows}
+    assert "sample_dates" not in logged
+
+    # with a file of text columns the load is read as text, dates ranked
+    run, logged = build_logging(files)
+    assert run.returncode == 0, run.output[-5000:]
+    assert "sample_dates" in logged
     staged, customers, guests, rejected = run.query(
         "select count(*), count(distinct customer_id), count(*) - count(customer_id), "
         "(select count(*) from transaction_rejects) from stg_online_retail__transaction_lines"
