@@ -329,12 +329,30 @@
 {% endmacro %}
 
 
-{#- The raw_date_formats in the order this load tries them
-    (raw_date_formats_by_use over every file of raw_load_plan), for the
-    model's hooks that read more of the load. -#}
-{% macro raw_load_date_formats(source_relation) %}
-    {%- set files = run_query("select source_file from raw_load_plan order by source_file").columns[0].values() | list -%}
-    {{- return(raw_date_formats_by_use(source_relation, files)) -}}
+{#-
+    raw_load_date_formats(source_relation, files=none)
+
+    The raw_date_formats in the order this load tries them. With `files`
+    (base_online_retail__lines_parsed, when it plans the load): ranked by
+    raw_date_formats_by_use over those files, and kept in the temporary
+    table raw_load_date_formats for the model's hooks. Without (the hooks
+    that read more of the load): the order kept, so that the sample is
+    read once per load (at 10.8M lines the hooks' second ranking took
+    0.36 s on the build's critical path).
+-#}
+{% macro raw_load_date_formats(source_relation, files=none) %}
+    {%- if files is none -%}
+        {{- return(run_query("select date_format from raw_load_date_formats order by position").columns[0].values() | list) -}}
+    {%- endif -%}
+    {%- set formats = raw_date_formats_by_use(source_relation, files) -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and formats | length > 0 -%}
+        {%- set rows = [] -%}
+        {%- for date_format in formats -%}
+            {%- do rows.append('select ' ~ loop.index ~ ' as position, ' ~ sql_string_literal(date_format) ~ ' as date_format') -%}
+        {%- endfor -%}
+        {%- do run_query(create_temporary_table_as('raw_load_date_formats', rows | join(' union all '))) -%}
+    {%- endif -%}
+    {{- return(formats) -}}
 {% endmacro %}
 
 
